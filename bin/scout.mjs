@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `scout` CLI. Sources are TypeScript run through tsx, so neither the engine nor a user's
+// job file needs a build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../pipeline/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

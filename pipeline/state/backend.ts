@@ -1,0 +1,180 @@
+/**
+ * Keyed state storage. A `StateBackend` hands out one `StateTable` per (step id, state name);
+ * each table maps a record key to that key's value. The in-memory backend here holds the hot
+ * state; the LevelDB backend keeps the durable copy behind this same interface.
+ *
+ * Tables track which keys changed since the last snapshot, so a checkpoint can write only those
+ * (`snapshot({ incremental: true })`).
+ */
+import type { KeyType, TtlOptions } from './api.ts';
+
+export interface StateTable<V> {
+  /** The value for `key`, or undefined when absent or expired. */
+  get(key: KeyType): V | undefined;
+  put(key: KeyType, value: V): void;
+  delete(key: KeyType): void;
+  /** Live (unexpired) entries. */
+  entries(): IterableIterator<[KeyType, V]>;
+  /** Number of entries, expired ones not yet swept included. */
+  readonly size: number;
+  /** Drops expired entries now; returns how many. */
+  sweepExpired(): number;
+}
+
+/** One table's content as plain data. `written` = ms the entry was last written (for TTL). */
+export interface TableSnapshot {
+  readonly entries: ReadonlyArray<readonly [KeyType, unknown, number]>;
+  /** Keys deleted since the previous snapshot (incremental snapshots only). */
+  readonly deleted: readonly KeyType[];
+}
+
+export interface BackendSnapshot {
+  readonly incremental: boolean;
+  /** By `${stepId}/${stateName}`. */
+  readonly tables: Readonly<Record<string, TableSnapshot>>;
+}
+
+export interface StateBackend {
+  table<V>(stepId: string, name: string, options?: TtlOptions): StateTable<V>;
+  /** Full content, or with `incremental` only what changed since the previous snapshot. */
+  snapshot(options?: { incremental?: boolean }): BackendSnapshot;
+  /** Replaces (full) or patches (incremental) the tables' content. */
+  restore(snapshot: BackendSnapshot): void;
+}
+
+/** Times a table's TTL is measured in. */
+export interface StateTime {
+  processingTime(): number;
+  eventTime(): number;
+}
+
+interface Cell<V> {
+  value: V;
+  written: number;
+}
+
+/** Separates a table's name parts; step ids cannot hold it. */
+export const TABLE_SEPARATOR = '/';
+
+class MemoryTable<V> implements StateTable<V> {
+  readonly cells = new Map<KeyType, Cell<V>>();
+  readonly changed = new Set<KeyType>();
+  readonly deleted = new Set<KeyType>();
+  private readonly ttlMs: number | undefined;
+
+  constructor(
+    options: TtlOptions,
+    private readonly time: () => number,
+  ) {
+    this.ttlMs = options.ttlMs;
+  }
+
+  get size(): number {
+    return this.cells.size;
+  }
+
+  private expired(cell: Cell<V>): boolean {
+    return this.ttlMs !== undefined && this.time() - cell.written >= this.ttlMs;
+  }
+
+  get(key: KeyType): V | undefined {
+    const cell = this.cells.get(key);
+    if (cell === undefined) return undefined;
+    if (this.ttlMs !== undefined && this.expired(cell)) {
+      this.delete(key);
+      return undefined;
+    }
+    return cell.value;
+  }
+
+  put(key: KeyType, value: V): void {
+    const written = this.ttlMs === undefined ? 0 : this.time();
+    const cell = this.cells.get(key);
+    if (cell) {
+      cell.value = value;
+      cell.written = written;
+    } else {
+      this.cells.set(key, { value, written });
+    }
+    this.changed.add(key);
+    this.deleted.delete(key);
+  }
+
+  delete(key: KeyType): void {
+    if (this.cells.delete(key)) {
+      this.changed.delete(key);
+      this.deleted.add(key);
+    }
+  }
+
+  *entries(): IterableIterator<[KeyType, V]> {
+    for (const [key, cell] of this.cells) if (!this.expired(cell)) yield [key, cell.value];
+  }
+
+  sweepExpired(): number {
+    if (this.ttlMs === undefined) return 0;
+    let n = 0;
+    for (const [key, cell] of this.cells) {
+      if (this.expired(cell)) {
+        this.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  snapshot(incremental: boolean): TableSnapshot {
+    this.sweepExpired();
+    const keys = incremental ? this.changed : this.cells.keys();
+    const entries: [KeyType, unknown, number][] = [];
+    for (const key of keys) {
+      const cell = this.cells.get(key);
+      if (cell) entries.push([key, structuredClone(cell.value), cell.written]);
+    }
+    const deleted = incremental ? [...this.deleted] : [];
+    this.changed.clear();
+    this.deleted.clear();
+    return { entries, deleted };
+  }
+
+  restore(snapshot: TableSnapshot, incremental: boolean): void {
+    if (!incremental) this.cells.clear();
+    for (const key of snapshot.deleted) this.cells.delete(key);
+    for (const [key, value, written] of snapshot.entries) {
+      this.cells.set(key, { value: structuredClone(value) as V, written });
+    }
+    this.changed.clear();
+    this.deleted.clear();
+  }
+}
+
+/** Keyed state in memory. */
+export class MemoryStateBackend implements StateBackend {
+  private readonly tables = new Map<string, MemoryTable<unknown>>();
+
+  constructor(private readonly time: StateTime) {}
+
+  table<V>(stepId: string, name: string, options: TtlOptions = {}): StateTable<V> {
+    const id = `${stepId}${TABLE_SEPARATOR}${name}`;
+    if (this.tables.has(id)) throw new Error(`state "${name}" of step "${stepId}" is declared twice`);
+    const clock = options.ttlTime === 'event' ? () => this.time.eventTime() : () => this.time.processingTime();
+    const table = new MemoryTable<V>(options, clock);
+    this.tables.set(id, table as MemoryTable<unknown>);
+    return table;
+  }
+
+  snapshot(options: { incremental?: boolean } = {}): BackendSnapshot {
+    const incremental = options.incremental ?? false;
+    const tables: Record<string, TableSnapshot> = {};
+    for (const [id, table] of this.tables) tables[id] = table.snapshot(incremental);
+    return { incremental, tables };
+  }
+
+  restore(snapshot: BackendSnapshot): void {
+    for (const [id, data] of Object.entries(snapshot.tables)) {
+      const table = this.tables.get(id);
+      if (!table) throw new Error(`snapshot holds state "${id}", which no step of this job declares`);
+      table.restore(data, snapshot.incremental);
+    }
+  }
+}
