@@ -3,9 +3,10 @@
  * `runJob` or a `JobRuntime`. Windows, keyed state with TTL, event-time and processing-time
  * timers, asyncMap with retries and delay all run on one injected clock.
  */
-export { pipeline, Pipeline, Stream, KeyedStream, WindowedStream, GraphError } from './builder.ts';
+
+export { count, session, sliding, sum, tumbling } from '../operators/window/index.ts';
 export type { SourceOptions, StepOptions, WindowOptions } from './builder.ts';
-export { outputTag, formatPlan } from './graph.ts';
+export { GraphError, KeyedStream, Pipeline, pipeline, Stream, WindowedStream } from './builder.ts';
 export type {
   Aggregator,
   AsyncCallContext,
@@ -19,7 +20,18 @@ export type {
   Windowed,
   WindowProcessContext,
 } from './graph.ts';
-export { valueState, listState, mapState } from './state/api.ts';
+export { formatPlan, outputTag } from './graph.ts';
+export { defineJob, type JobContext, type JobDefinition } from './jobs/job.ts';
+export { TimeoutError } from './runtime/async-map.ts';
+export { StepError } from './runtime/operator.ts';
+export {
+  DEFAULT_BATCH_SIZE,
+  type JobResult,
+  JobRuntime,
+  type JobSnapshot,
+  type RunOptions,
+  runJob,
+} from './runtime/runtime.ts';
 export type {
   KeyType,
   ListState,
@@ -30,10 +42,12 @@ export type {
   TimerService,
   ValueState,
 } from './state/api.ts';
-export { MemoryStateBackend, type StateBackend, type StateTable, type BackendSnapshot } from './state/backend.ts';
-export { JobRuntime, runJob, DEFAULT_BATCH_SIZE, type JobResult, type JobSnapshot, type RunOptions } from './runtime/runtime.ts';
-export { StepError } from './runtime/operator.ts';
-export { TimeoutError } from './runtime/async-map.ts';
-export { SystemClock, ManualClock, type Clock } from './time/clock.ts';
+export { listState, mapState, valueState } from './state/api.ts';
+export {
+  type BackendSnapshot,
+  MemoryStateBackend,
+  type StateBackend,
+  type StateTable,
+} from './state/backend.ts';
+export { type Clock, ManualClock, SystemClock } from './time/clock.ts';
 export type * from './types.ts';
-export { tumbling, sliding, session, count, sum } from '../operators/window/index.ts';

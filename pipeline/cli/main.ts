@@ -1,0 +1,195 @@
+/**
+ * The `scout` command line. Every command has `--help`; bad input prints one line on stderr and
+ * exits with 2, a failing job prints one line and exits with 1. SCOUT_DEBUG=1 adds stack traces.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { GraphError } from '../builder.ts';
+import { JobNotFoundError } from '../jobs/registry.ts';
+import { benchEngine } from './bench.ts';
+import { demoCommand } from './demo.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors.ts';
+import { generateChatCommand } from './generate.ts';
+import { collectSetting, parseDuration, parseInteger, parsePositive, parsePositiveInt } from './parse.ts';
+import { planCommand } from './plan.ts';
+import { replayCommand } from './replay.ts';
+import { runCommand } from './run.ts';
+
+/** Thrown from commander's exit hook to leave `parseAsync` with a code. */
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function int(option: string) {
+  return (v: string) => parsePositiveInt(v, option);
+}
+
+export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
+  const program = new Command('scout')
+    .description('streamscout — stream processing without a JVM, and the Twitch pipelines built on it')
+    .version('0.1.0', '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: out,
+      writeErr: err,
+      outputError: (message, write) => write(`scout: ${oneLine(message.replace(/^error: /, ''))}\n`),
+    });
+
+  const jobHelp = `<job> is a built-in job name (chat-activity) or a path to a job file (./my-job.ts)`;
+
+  program
+    .command('run')
+    .description('run a job on the embedded default, fed with generated chat')
+    .argument('<job>', jobHelp)
+    .option('--channels <n>', 'generated channels feeding the input', int('--channels'), 20)
+    .option('--speed <x>', 'generated chat runs at x times real time', (v) => parsePositive(v, '--speed'), 1)
+    .option('--seed <s>', 'seed of the generated chat', (v) => parseInteger(v, '--seed'), 1)
+    .option('--for <duration>', 'stop after this long (e.g. 30s, 5m); default: until Ctrl-C', (v) =>
+      parseDuration(v, '--for'),
+    )
+    .option('--out <file>', 'write the main output here (JSON Lines) instead of stdout')
+    .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
+    .action(async (job: string, o) => {
+      await runCommand(job, {
+        channels: o.channels,
+        seed: o.seed,
+        speed: o.speed,
+        forMs: o.for,
+        out: o.out,
+        set: o.set,
+      });
+    });
+
+  program
+    .command('plan')
+    .description("print a job's operator graph without running it")
+    .argument('<job>', jobHelp)
+    .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
+    .action(async (job: string, o) => {
+      out(`${await planCommand(job, o.set)}\n`);
+    });
+
+  program
+    .command('replay')
+    .description('replay recorded chat (JSON Lines, plain or .gz) through a job in event time')
+    .argument('<files...>', 'chat files, one stream each: {broadcaster_login, ts, user, text} per line')
+    .requiredOption('--job <job>', jobHelp)
+    .option('--out <file>', 'write the main output here (JSON Lines); default stdout')
+    .option('--speed <x>', 'recorded pace × x; default: as fast as possible', (v) =>
+      parsePositive(v, '--speed'),
+    )
+    .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
+    .action(async (files: string[], o) => {
+      const s = await replayCommand(files, { job: o.job, out: o.out, speed: o.speed, set: o.set });
+      const rate = s.seconds > 0 ? Math.round(s.records / s.seconds) : 0;
+      err(
+        `replayed ${s.records} messages → ${s.outputs} outputs in ${s.seconds.toFixed(2)} s (${rate} messages/s)${s.malformed ? `, ${s.malformed} malformed lines skipped` : ''}\n`,
+      );
+    });
+
+  const generate = program.command('generate').description('generate test data');
+  generate
+    .command('chat')
+    .description('write seeded synthetic chat, one file per channel, with <channel>.labels.json ground truth')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--channels <n>', 'number of channels', int('--channels'), 10)
+    .option('--hours <h>', 'hours of chat per channel', (v) => parsePositive(v, '--hours'), 1)
+    .option('--seed <s>', 'random seed', (v) => parseInteger(v, '--seed'), 1)
+    .option('--gzip', 'write .jsonl.gz instead of .jsonl', false)
+    .action(async (o) => {
+      out(
+        `${await generateChatCommand({ channels: o.channels, hours: o.hours, seed: o.seed, out: o.out, gzip: o.gzip })}\n`,
+      );
+    });
+
+  const bench = program.command('bench').description('benchmarks (figures, not tests)');
+  bench
+    .command('engine')
+    .description('chat through filter → keyBy → 5 s tumbling count → keyed process; messages/s and peak RSS')
+    .option('--messages <n>', 'messages generated beforehand', int('--messages'), 5_000_000)
+    .option('--keys <k>', 'distinct channels', int('--keys'), 100_000)
+    .option('--runs <r>', 'runs, each in its own process; the median is reported', int('--runs'), 1)
+    .option('--seed <s>', 'random seed', (v) => parseInteger(v, '--seed'), 1)
+    .option('--json', 'print the report as JSON', false)
+    .action(async (o) => {
+      const report = await benchEngine(
+        { messages: o.messages, keys: o.keys, runs: o.runs, seed: o.seed },
+        o.json
+          ? undefined
+          : (r, i) =>
+              out(
+                `run ${i + 1}: ${r.messages_per_s.toLocaleString('en')} messages/s, peak RSS ${r.peak_rss_mb} MB (${r.seconds} s)\n`,
+              ),
+      );
+      if (o.json) out(`${JSON.stringify(o.runs === 1 ? report.runs[0] : report)}\n`);
+      else
+        out(
+          `median of ${o.runs}: ${report.messages_per_s.toLocaleString('en')} messages/s, peak RSS ${report.peak_rss_mb} MB\n`,
+        );
+    });
+
+  program
+    .command('demo')
+    .description('generated chat → chat-activity job → live table of busy channels and spikes (no servers)')
+    .option('--channels <n>', 'generated channels', int('--channels'), 50)
+    .option(
+      '--speed <x>',
+      'event time runs x times faster than real time',
+      (v) => parsePositive(v, '--speed'),
+      20,
+    )
+    .option('--seed <s>', 'random seed', (v) => parseInteger(v, '--seed'), 1)
+    .option('--for <duration>', 'stop after this long of real time (e.g. 1m); default: until Ctrl-C', (v) =>
+      parseDuration(v, '--for'),
+    )
+    .action(async (o) => {
+      await demoCommand({ channels: o.channels, speed: o.speed, seed: o.seed, forMs: o.for }, out);
+    });
+
+  for (const cmd of [program, ...allCommands(program)]) {
+    cmd.exitOverride((e) => {
+      throw e;
+    });
+    cmd.configureOutput(program.configureOutput());
+    cmd.showSuggestionAfterError(true);
+  }
+  program.addOption(new Option('--debug', 'print stack traces of errors').hideHelp());
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  const program = buildProgram(out, err);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof Exit) return error.code;
+    if (error instanceof CommanderError) {
+      // Help and version exit with 0; commander already printed any message through outputError.
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      ) {
+        return EXIT_OK;
+      }
+      if (error.code === 'commander.executeSubCommandAsync' || error.exitCode === 0) return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    const usage =
+      error instanceof UsageError || error instanceof JobNotFoundError || error instanceof GraphError;
+    err(`scout: ${oneLine(error)}\n`);
+    if (process.env.SCOUT_DEBUG === '1' && error instanceof Error) err(`${error.stack}\n`);
+    return usage ? EXIT_USAGE : EXIT_FAILED;
+  }
+}

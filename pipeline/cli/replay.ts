@@ -1,0 +1,86 @@
+/**
+ * `scout replay <files…> --job <job>`: runs recorded chat (JSON Lines, plain or gzipped) through a
+ * job in event time — as fast as the CPU allows, or at the recorded pace × `--speed` — and writes
+ * the job's main output as JSON Lines. Malformed lines are counted, skipped and reported at the end.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
+import { jsonlReplaySource } from '../../connectors/jsonl/replay-source.ts';
+import { EmbeddedBroker, embeddedContext } from '../jobs/contexts.ts';
+import { loadJob } from '../jobs/registry.ts';
+import { JobRuntime } from '../runtime/runtime.ts';
+import { SystemClock } from '../time/clock.ts';
+import type { Sink, Source } from '../types.ts';
+import { UsageError } from './errors.ts';
+import { progressBar } from './progress.ts';
+
+export interface ReplayCommandOptions {
+  readonly job: string;
+  readonly out?: string;
+  readonly speed?: number;
+  readonly set: Record<string, string>;
+}
+
+export interface ReplaySummary {
+  readonly records: number;
+  readonly outputs: number;
+  readonly malformed: number;
+  readonly seconds: number;
+}
+
+export async function replayCommand(
+  files: readonly string[],
+  options: ReplayCommandOptions,
+): Promise<ReplaySummary> {
+  for (const file of files) {
+    if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+    if (!statSync(file).isFile()) throw new UsageError(`not a file: ${file}`);
+  }
+  const definition = await loadJob(options.job);
+  const clock = new SystemClock();
+  const source = jsonlReplaySource([...files], options.speed ? { speed: options.speed } : {});
+  const inputs = new Map<string, Source<unknown>>([[definition.input, source as Source<unknown>]]);
+  const outputs = new Map<string, Sink<unknown>>([[definition.output, jsonlFileSink(options.out ?? '-')]]);
+  const ctx = embeddedContext(new EmbeddedBroker(), {
+    clock,
+    mode: 'replay',
+    options: options.set,
+    inputs,
+    outputs,
+  });
+  const graph = definition.build(ctx).graph();
+
+  const started = performance.now();
+  let bar: ReturnType<typeof progressBar> | undefined;
+  let lastDraw = 0;
+  const runtime = new JobRuntime(graph, {
+    clock,
+    onBoundary: () => {
+      const now = performance.now();
+      if (now - lastDraw < 100) return; // redraw at most 10 times a second
+      lastDraw = now;
+      const stats = source.stats();
+      bar ??= progressBar(stats.totalBytes, 'replay', 'B');
+      bar.update(stats.bytesRead, { rate: `${stats.linesRead} lines` });
+    },
+  });
+  const result = await runtime.run().finally(() => bar?.stop());
+  const stats = source.stats();
+  const sinkId = graph.steps.find((s) => s.spec.kind === 'sink' && s.inputs.length > 0)?.id;
+  const outputsWritten = Object.entries(result.metrics)
+    .filter(([id]) => id === sinkId)
+    .reduce((n, [, m]) => n + m.recordsIn, 0);
+  const seconds = (performance.now() - started) / 1000;
+  if (stats.malformed > 0) {
+    const first = stats.firstMalformed;
+    process.stderr.write(
+      `scout: skipped ${stats.malformed} malformed line(s)${first ? `, first at ${first.file}:${first.line} (${first.error})` : ''}\n`,
+    );
+  }
+  return {
+    records: stats.linesRead - stats.malformed,
+    outputs: outputsWritten,
+    malformed: stats.malformed,
+    seconds,
+  };
+}
