@@ -25,6 +25,8 @@ export interface ReplaySummary {
   readonly records: number;
   readonly outputs: number;
   readonly malformed: number;
+  /** Where the first malformed line was, e.g. `chat.jsonl:51 (Unexpected token)`. */
+  readonly firstMalformed?: string;
   readonly seconds: number;
 }
 
@@ -71,16 +73,12 @@ export async function replayCommand(
     .filter(([id]) => id === sinkId)
     .reduce((n, [, m]) => n + m.recordsIn, 0);
   const seconds = (performance.now() - started) / 1000;
-  if (stats.malformed > 0) {
-    const first = stats.firstMalformed;
-    process.stderr.write(
-      `scout: skipped ${stats.malformed} malformed line(s)${first ? `, first at ${first.file}:${first.line} (${first.error})` : ''}\n`,
-    );
-  }
+  const first = stats.firstMalformed;
   return {
     records: stats.linesRead - stats.malformed,
     outputs: outputsWritten,
     malformed: stats.malformed,
+    ...(first ? { firstMalformed: `${first.file}:${first.line} (${first.error})` } : {}),
     seconds,
   };
 }

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { main } from './main.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(
+    argv,
+    (s) => {
+      out += s;
+    },
+    (s) => {
+      err += s;
+    },
+  );
+  return { code, out, err };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'scout-cli-'));
+}
+
+describe('scout CLI', () => {
+  test('--help lists every command', async () => {
+    const r = await cli('--help');
+    assert.equal(r.code, 0);
+    for (const c of ['run', 'plan', 'replay', 'generate', 'bench', 'demo']) assert.match(r.out, new RegExp(`\\b${c}\\b`));
+  });
+
+  for (const command of [['run'], ['plan'], ['replay'], ['generate', 'chat'], ['bench', 'engine'], ['demo']]) {
+    test(`${command.join(' ')} --help describes its options and exits 0`, async () => {
+      const r = await cli(...command, '--help');
+      assert.equal(r.code, 0);
+      assert.match(r.out, /Usage: scout/);
+      assert.match(r.out, /Options:/);
+    });
+  }
+
+  const bad: Array<[string, string[], RegExp]> = [
+    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['an unknown flag', ['plan', 'chat-activity', '--bogus'], /unknown option '--bogus'/],
+    ['an unknown job', ['plan', 'no-such-job'], /unknown job "no-such-job"/],
+    ['a missing job file', ['plan', './nope/job.ts'], /job file not found: \.\/nope\/job\.ts/],
+    ['a missing replay file', ['replay', 'missing.jsonl', '--job', 'chat-activity'], /no such file: missing\.jsonl/],
+    ['a replay without --job', ['replay', 'x.jsonl'], /required option '--job <job>'/],
+    ['a bad number', ['generate', 'chat', '--out', 'x', '--channels', 'many'], /--channels takes a positive whole number/],
+    ['a bad duration', ['run', 'chat-activity', '--for', 'soon'], /--for takes a duration/],
+  ];
+  for (const [what, argv, message] of bad) {
+    test(`${what} gives one line on stderr and exit code 2`, async () => {
+      const r = await cli(...argv);
+      assert.equal(r.code, 2);
+      assert.match(r.err, message);
+      assert.equal(r.err.trim().split('\n').length, 1, `more than one line: ${r.err}`);
+      assert.doesNotMatch(r.err, /\n\s+at /, 'a stack trace leaked');
+    });
+  }
+
+  test('a job file that does not export a job is refused with one line', async () => {
+    const dir = tmp();
+    const file = join(dir, 'not-a-job.mjs');
+    writeFileSync(file, 'export default 42;\n');
+    const r = await cli('plan', file);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /does not export a job/);
+  });
+
+  test('plan prints every step of a built-in job with its inputs', async () => {
+    const r = await cli('plan', 'chat-activity');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /pipeline chat-activity \(\d+ steps\)/);
+    assert.match(r.out, /count-5s\s+window tumbling 5s → aggregate/);
+    assert.match(r.out, /baseline\s+process state: history/);
+  });
+
+  test('plan loads a TypeScript job file without a build step', async () => {
+    const r = await cli('plan', join(root, 'docs/examples/emote-counts.ts'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /per-minute\s+window tumbling 1min/);
+  });
+
+  test('generate chat writes one file per channel, labels beside each, and is seeded', async () => {
+    const a = tmp();
+    const b = tmp();
+    assert.equal((await cli('generate', 'chat', '--channels', '3', '--hours', '0.1', '--seed', '5', '--out', a)).code, 0);
+    assert.equal((await cli('generate', 'chat', '--channels', '3', '--hours', '0.1', '--seed', '5', '--out', b)).code, 0);
+    const streams = readdirSync(a).filter((f) => f.endsWith('.jsonl'));
+    assert.equal(streams.length, 3);
+    for (const f of streams) {
+      assert.ok(readdirSync(a).includes(f.replace('.jsonl', '.labels.json')));
+      assert.equal(readFileSync(join(a, f), 'utf8'), readFileSync(join(b, f), 'utf8'));
+    }
+    const first = JSON.parse(readFileSync(join(a, streams[0]!), 'utf8').split('\n')[0]!);
+    assert.deepEqual(Object.keys(first), ['broadcaster_login', 'ts', 'user', 'text']);
+  });
+
+  test('replay counts, skips and reports malformed lines, and still writes the output', async () => {
+    const dir = tmp();
+    const input = join(dir, 'chat.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 200; i++) lines.push(JSON.stringify({ broadcaster_login: 'a', ts: 1_000_000 + i * 100, user: 'u', text: 'hi' }));
+    lines.splice(50, 0, '{not json');
+    lines.splice(120, 0, JSON.stringify({ broadcaster_login: 'a', ts: 'later', user: 'u', text: 'x' }));
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const out = join(dir, 'out.jsonl');
+    const r = await cli('replay', input, '--job', 'chat-activity', '--out', out);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /skipped 2 malformed line\(s\), first at .*chat\.jsonl:51/);
+    assert.match(r.err, /replayed 200 messages/);
+    const buckets = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(buckets.reduce((n, b) => n + b.count, 0), 200);
+  });
+});
+
+describe('scout binary', () => {
+  const run = promisify(execFile);
+  test('npx scout --help works from the package bin', async () => {
+    const { stdout } = await run(process.execPath, [join(root, 'bin/scout.mjs'), '--help'], { cwd: root });
+    assert.match(stdout, /Usage: scout/);
+  });
+
+  test('a failing command exits 2 with one line and no stack trace', async () => {
+    await assert.rejects(run(process.execPath, [join(root, 'bin/scout.mjs'), 'replay', 'nope.jsonl', '--job', 'chat-activity'], { cwd: root }), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 2);
+      assert.equal(e.stderr.trim(), 'scout: no such file: nope.jsonl');
+      return true;
+    });
+  });
+
+  test('scout run runs a job file for --for and prints its output', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [join(root, 'bin/scout.mjs'), 'run', 'chat-activity', '--channels', '8', '--speed', '500', '--for', '3s'],
+      { cwd: root },
+    );
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(rows.length > 10, `only ${rows.length} rows`);
+    assert.ok(rows.every((r) => r.bucket_end - r.bucket_start === 5_000 && r.count > 0));
+  });
+});
