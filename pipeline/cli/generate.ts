@@ -21,7 +21,7 @@ export async function generateChatCommand(options: GenerateChatOptions): Promise
       gzip: options.gzip,
       onProgress: (p) => bar.update(p.channelsDone, { rate: `${p.messages} messages` }),
     });
-    return `wrote ${summary.messages} messages in ${summary.files.length} files (${summary.labels} labelled bursts) to ${options.out}`;
+    return `wrote ${summary.messages} messages for ${options.channels} channels (${summary.labels} labelled bursts) to ${options.out}`;
   } finally {
     bar.stop();
   }

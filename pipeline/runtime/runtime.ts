@@ -23,6 +23,13 @@ import type { SourceOperator } from './source.ts';
  */
 export const DEFAULT_BATCH_SIZE = 1024;
 
+/**
+ * Batches processed before the loop yields to the event loop. While a source always has data the
+ * loop never has to wait, and without a yield timers, I/O callbacks and signals would starve.
+ * Lower yields more often (more overhead per record); much higher delays timers and Ctrl-C.
+ */
+export const BATCHES_PER_YIELD = 32;
+
 export interface RunOptions {
   readonly clock?: Clock;
   readonly batchSize?: number;
@@ -179,6 +186,7 @@ export class JobRuntime {
       this.trackEventTime(p);
       if (this.options.onBoundary) await this.options.onBoundary(this);
       if (!progressed) await this.sleepUntilWoken(idle, this.idleDeadline(sources));
+      else if (next % BATCHES_PER_YIELD === 0) await yieldToEventLoop();
     }
   }
 
@@ -257,6 +265,11 @@ export class JobRuntime {
   operators(): readonly Operator[] {
     return this.physical?.operators ?? [];
   }
+}
+
+/** Lets timers and I/O callbacks that are due run; not a delay, so not the clock's business. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Runs a graph to completion. */
