@@ -24,8 +24,8 @@ import type {
   Step,
   StepSpec,
   WatermarkOptions,
-  WindowProcessContext,
   Windowed,
+  WindowProcessContext,
 } from './graph.ts';
 import type { KeyType, StateSpec } from './state/api.ts';
 import type { Sink, Source } from './types.ts';
@@ -83,7 +83,11 @@ export class Pipeline {
   add(spec: StepSpec, inputs: Edge[], label: string, id?: string, outputs: string[] = []): string {
     let stepId = id;
     if (stepId === undefined) {
-      const n = (this.counters.get(spec.kind) ?? 0) + 1;
+      // Skip numbers an explicit id already took (`.map(f, 'map-1').map(g)`), which would
+      // otherwise make a valid graph fail with "used twice".
+      let n = this.counters.get(spec.kind) ?? 0;
+      do n++;
+      while (this.steps.some((s) => s.id === `${spec.kind}-${n}`));
       this.counters.set(spec.kind, n);
       stepId = `${spec.kind}-${n}`;
     }
@@ -168,7 +172,8 @@ export class Stream<T> {
     options?: StepOptions,
   ): { readonly [N in Name | 'rest']: Stream<T> } {
     const names = Object.keys(routes) as Name[];
-    if (names.includes('rest' as Name)) throw new GraphError('split route "rest" is reserved for unmatched records');
+    if (names.includes('rest' as Name))
+      throw new GraphError('split route "rest" is reserved for unmatched records');
     const id = this.pipeline.add(
       { kind: 'split', routes },
       [this.edge],
@@ -177,7 +182,8 @@ export class Stream<T> {
       [...names, 'rest'],
     );
     const out: Record<string, Stream<T>> = {};
-    for (const name of [...names, 'rest']) out[name] = new Stream<T>(this.pipeline, { step: id, output: name });
+    for (const name of [...names, 'rest'])
+      out[name] = new Stream<T>(this.pipeline, { step: id, output: name });
     return out as { readonly [N in Name | 'rest']: Stream<T> };
   }
 
@@ -206,7 +212,8 @@ export class Stream<T> {
   ): Stream<R> {
     const { id, ...rest } = options;
     const concurrency = rest.concurrency ?? 16;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new GraphError('asyncMap concurrency must be ≥ 1');
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new GraphError('asyncMap concurrency must be ≥ 1');
     const label = `asyncMap concurrency ${concurrency}${rest.retry ? `, retry at +${rest.retry.delaysMs.join('/+')} ms` : ''}${rest.timeoutMs ? `, timeout ${rest.timeoutMs} ms` : ''}`;
     const stepId = this.pipeline.add(
       { kind: 'asyncMap', fn, options: rest as AsyncOptions<unknown> },
@@ -223,7 +230,10 @@ export class Stream<T> {
    * Holds each record back by `ms` — in event time (released when the watermark passes
    * `timestamp + ms`; the record's time becomes that) or in processing time.
    */
-  delay(ms: number, options: { readonly time?: 'event' | 'processing'; readonly id?: string } = {}): Stream<T> {
+  delay(
+    ms: number,
+    options: { readonly time?: 'event' | 'processing'; readonly id?: string } = {},
+  ): Stream<T> {
     if (!Number.isFinite(ms) || ms < 0) throw new GraphError(`delay must be ≥ 0 ms, got ${ms}`);
     const time = options.time ?? 'event';
     return this.next<T>({ kind: 'delay', ms, time }, `delay ${ms} ms (${time} time)`, options.id);
@@ -231,7 +241,12 @@ export class Stream<T> {
 
   /** Writes the stream to a sink; returns the pipeline. */
   to(sink: Sink<T>, options?: StepOptions): Pipeline {
-    this.pipeline.add({ kind: 'sink', sink: sink as Sink<unknown> }, [this.edge], sink.describe(), idOf(options));
+    this.pipeline.add(
+      { kind: 'sink', sink: sink as Sink<unknown> },
+      [this.edge],
+      sink.describe(),
+      idOf(options),
+    );
     return this.pipeline;
   }
 }
@@ -245,7 +260,8 @@ export class KeyedStream<K extends KeyType, T> {
 
   window(assigner: WindowAssigner, options: WindowOptions<T> = {}): WindowedStream<K, T> {
     const lateness = options.allowedLatenessMs ?? 0;
-    if (!Number.isFinite(lateness) || lateness < 0) throw new GraphError(`allowed lateness must be ≥ 0, got ${lateness}`);
+    if (!Number.isFinite(lateness) || lateness < 0)
+      throw new GraphError(`allowed lateness must be ≥ 0, got ${lateness}`);
     return new WindowedStream<K, T>(this.pipeline, this.edge, assigner, lateness, options.lateOutput);
   }
 
@@ -321,7 +337,10 @@ export class WindowedStream<K extends KeyType, T> {
   }
 
   /** Sees all elements of a window at once (they are buffered until it fires). */
-  process<R>(fn: (elements: readonly T[], ctx: WindowProcessContext<K, R>) => void, options?: StepOptions): Stream<R> {
+  process<R>(
+    fn: (elements: readonly T[], ctx: WindowProcessContext<K, R>) => void,
+    options?: StepOptions,
+  ): Stream<R> {
     return this.finish(this.spec({ kind: 'process', fn }), 'process', options);
   }
 }

@@ -8,11 +8,11 @@
  * keyed state, watermarks and source positions together (the checkpoint module builds on it).
  */
 import type { Graph } from '../graph.ts';
-import { MemoryStateBackend, type BackendSnapshot, type StateBackend } from '../state/backend.ts';
-import { SystemClock, type Clock } from '../time/clock.ts';
+import { type BackendSnapshot, MemoryStateBackend, type StateBackend } from '../state/backend.ts';
+import { type Clock, SystemClock } from '../time/clock.ts';
 import type { Poll, SinkWriter, SourcePosition, SourceReader } from '../types.ts';
 import type { Operator, OperatorServices, StepMetrics } from './operator.ts';
-import { plan, type PhysicalPlan } from './planner.ts';
+import { type PhysicalPlan, plan } from './planner.ts';
 import { DEFAULT_SINK_CAPACITY } from './sink.ts';
 import type { SourceOperator } from './source.ts';
 
@@ -252,6 +252,9 @@ export class JobRuntime {
       if (saved.state !== undefined) op.restore(saved.state);
     }
     this.state.restore(snapshot.keyed);
+    // Event-time TTL reads this; left at −∞ until the first boundary, state written by the first
+    // batch after a restore would age from a later time than in an uninterrupted run.
+    this.trackEventTime(p);
   }
 
   /** Records in and out per operator. */

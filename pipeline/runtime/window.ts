@@ -8,12 +8,13 @@
  * Window contents are held per key in small arrays, not one map entry per (key, window): a key
  * usually has one or two windows open, and a linear scan of those beats hashing a second time.
  */
-import type { Aggregator, WindowFunction, WindowProcessContext, Windowed } from '../graph.ts';
-import { windowStart, type WindowAssigner } from '../../operators/window/assigner.ts';
+
+import { type WindowAssigner, windowStart } from '../../operators/window/assigner.ts';
+import type { Aggregator, Windowed, WindowFunction, WindowProcessContext } from '../graph.ts';
 import type { KeyType } from '../state/api.ts';
 import { TimerQueue } from '../state/timer-queue.ts';
 import type { Batch } from '../types.ts';
-import { BatchBuilder, Operator, StepError, type OperatorServices } from './operator.ts';
+import { BatchBuilder, Operator, type OperatorServices, StepError } from './operator.ts';
 
 interface Win {
   start: number;
@@ -152,7 +153,9 @@ export class WindowOperator extends Operator {
     let acc = agg.create();
     for (const w of overlapping) {
       acc = agg.merge!(acc, w.acc);
+      // Both its end timer and, if it fired within the lateness, its cleanup timer.
       this.timers.delete(w.end - 1, key);
+      this.timers.delete(w.end - 1 + this.lateness, key);
       list.splice(list.indexOf(w), 1);
     }
     acc = agg.add(acc, record);
@@ -161,11 +164,10 @@ export class WindowOperator extends Operator {
     list.push(merged);
     list.sort((a, b) => a.start - b.start);
     this.windows.set(key, list);
-    this.timers.add(end - 1, key);
-    if (end - 1 <= wm) {
-      this.fireWindow(key, merged);
-      if (this.lateness > 0) this.timers.add(end - 1 + this.lateness, key);
-    }
+    // Timers are per (time, key), so a deleted one may also have served another window of this key
+    // (one's cleanup time equal to another's end): re-arm what every remaining window needs.
+    if (end - 1 <= wm) this.fireWindow(key, merged);
+    for (const w of list) this.timers.add(w.fired ? w.end - 1 + this.lateness : w.end - 1, key);
   }
 
   private lateElement(record: unknown, ts: number): void {
@@ -175,7 +177,11 @@ export class WindowOperator extends Operator {
 
   protected override onWatermark(watermark: number): void {
     try {
-      for (let due = this.timers.pollDue(watermark); due !== undefined; due = this.timers.pollDue(watermark)) {
+      for (
+        let due = this.timers.pollDue(watermark);
+        due !== undefined;
+        due = this.timers.pollDue(watermark)
+      ) {
         this.onTimer(due.key, due.timestamp);
       }
     } catch (error) {
@@ -192,10 +198,8 @@ export class WindowOperator extends Operator {
     // Look at every window of the key: a cleanup time may coincide with another window's end.
     for (let i = 0; i < list.length; i++) {
       const w = list[i]!;
-      if (!w.fired && w.end - 1 <= time) {
-        this.fireWindow(key, w);
-        if (this.lateness > 0) this.timers.add(w.end - 1 + this.lateness, key);
-      }
+      if (!w.fired && w.end - 1 <= time) this.fireWindow(key, w);
+      // The one place windows are purged: fireWindow must not splice `list` while this loop walks it.
       if (w.fired && w.end - 1 + this.lateness <= time) {
         list.splice(i, 1);
         i--;
@@ -208,7 +212,12 @@ export class WindowOperator extends Operator {
     w.fired = true;
     const time = w.end - 1;
     if (this.processFn === undefined) {
-      const result: Windowed<KeyType, unknown> = { key, start: w.start, end: w.end, value: this.aggregator.result(w.acc) };
+      const result: Windowed<KeyType, unknown> = {
+        key,
+        start: w.start,
+        end: w.end,
+        value: this.aggregator.result(w.acc),
+      };
       this.out.add(result, time);
     } else {
       const out = this.out;
@@ -220,14 +229,11 @@ export class WindowOperator extends Operator {
       };
       (this.processFn as { fn: (e: readonly unknown[], c: typeof ctx) => void }).fn(w.acc as unknown[], ctx);
     }
-    if (this.lateness === 0) {
-      const list = this.windows.get(key);
-      if (list) {
-        const i = list.indexOf(w);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) this.windows.delete(key);
-      }
-    }
+    // A fired window is purged by onTimer at `end - 1 + lateness` (with no lateness, right after this
+    // returns, by the same timer). Arming the cleanup here covers every way a window fires, including a
+    // window first opened by a late element within the lateness, whose `end - 1` timer is already
+    // behind it; the queue keeps one timer per (time, key), so firing again adds nothing.
+    if (this.lateness > 0) this.timers.add(w.end - 1 + this.lateness, key);
   }
 
   private flush(): void {

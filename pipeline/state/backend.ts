@@ -60,6 +60,12 @@ class MemoryTable<V> implements StateTable<V> {
   readonly cells = new Map<KeyType, Cell<V>>();
   readonly changed = new Set<KeyType>();
   readonly deleted = new Set<KeyType>();
+  /**
+   * Keys written while the table's time was still −∞: event-time TTL before the first watermark.
+   * Aged from −∞ they would expire the moment any watermark arrives (finite − (−∞) = ∞ ≥ ttl), so
+   * they start ageing at the first finite time this table sees instead.
+   */
+  private readonly unaged = new Set<KeyType>();
   private readonly ttlMs: number | undefined;
 
   constructor(
@@ -73,8 +79,22 @@ class MemoryTable<V> implements StateTable<V> {
     return this.cells.size;
   }
 
+  /** The table's current time; stamps unaged entries once it is finite. */
+  private now(): number {
+    const t = this.time();
+    if (this.unaged.size > 0 && Number.isFinite(t)) {
+      for (const key of this.unaged) {
+        const cell = this.cells.get(key);
+        if (cell) cell.written = t;
+      }
+      this.unaged.clear();
+    }
+    return t;
+  }
+
   private expired(cell: Cell<V>): boolean {
-    return this.ttlMs !== undefined && this.time() - cell.written >= this.ttlMs;
+    // −∞ − −∞ is NaN, so an unaged entry is never expired while time is still −∞.
+    return this.ttlMs !== undefined && this.now() - cell.written >= this.ttlMs;
   }
 
   get(key: KeyType): V | undefined {
@@ -88,7 +108,9 @@ class MemoryTable<V> implements StateTable<V> {
   }
 
   put(key: KeyType, value: V): void {
-    const written = this.ttlMs === undefined ? 0 : this.time();
+    const written = this.ttlMs === undefined ? 0 : this.now();
+    if (Number.isFinite(written)) this.unaged.delete(key);
+    else this.unaged.add(key);
     const cell = this.cells.get(key);
     if (cell) {
       cell.value = value;
@@ -101,6 +123,7 @@ class MemoryTable<V> implements StateTable<V> {
   }
 
   delete(key: KeyType): void {
+    this.unaged.delete(key);
     if (this.cells.delete(key)) {
       this.changed.delete(key);
       this.deleted.add(key);
@@ -138,10 +161,23 @@ class MemoryTable<V> implements StateTable<V> {
   }
 
   restore(snapshot: TableSnapshot, incremental: boolean): void {
-    if (!incremental) this.cells.clear();
-    for (const key of snapshot.deleted) this.cells.delete(key);
+    if (!incremental) {
+      this.cells.clear();
+      this.unaged.clear();
+    }
+    for (const key of snapshot.deleted) {
+      this.cells.delete(key);
+      this.unaged.delete(key);
+    }
     for (const [key, value, written] of snapshot.entries) {
-      this.cells.set(key, { value: structuredClone(value) as V, written });
+      // An unaged entry's −∞ comes back as null from a JSON round trip; it is still unaged.
+      const finite = Number.isFinite(written);
+      this.cells.set(key, {
+        value: structuredClone(value) as V,
+        written: finite ? written : Number.NEGATIVE_INFINITY,
+      });
+      if (finite) this.unaged.delete(key);
+      else this.unaged.add(key);
     }
     this.changed.clear();
     this.deleted.clear();
@@ -157,7 +193,8 @@ export class MemoryStateBackend implements StateBackend {
   table<V>(stepId: string, name: string, options: TtlOptions = {}): StateTable<V> {
     const id = `${stepId}${TABLE_SEPARATOR}${name}`;
     if (this.tables.has(id)) throw new Error(`state "${name}" of step "${stepId}" is declared twice`);
-    const clock = options.ttlTime === 'event' ? () => this.time.eventTime() : () => this.time.processingTime();
+    const clock =
+      options.ttlTime === 'event' ? () => this.time.eventTime() : () => this.time.processingTime();
     const table = new MemoryTable<V>(options, clock);
     this.tables.set(id, table as MemoryTable<unknown>);
     return table;

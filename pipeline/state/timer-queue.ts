@@ -14,7 +14,9 @@ export class TimerQueue {
    * Set one `values().next()` + `delete` at a time is quadratic: V8 leaves deleted entries as holes
    * that every new iterator walks past (100k keys at one window end took seconds).
    */
-  private draining: { timestamp: number; keys: KeyType[]; next: number; cancelled?: Set<KeyType> } | undefined;
+  private draining:
+    | { timestamp: number; keys: KeyType[]; next: number; cancelled?: Set<KeyType> }
+    | undefined;
 
   get size(): number {
     let n = 0;
@@ -25,6 +27,8 @@ export class TimerQueue {
   }
 
   add(timestamp: number, key: KeyType): void {
+    // A key still waiting in the time being drained already has this timer (one per (time, key)).
+    if (this.pendingInDrain(timestamp, key)) return;
     let keys = this.byTime.get(timestamp);
     if (keys === undefined) {
       keys = new Set();
@@ -45,13 +49,30 @@ export class TimerQueue {
   }
 
   has(timestamp: number, key: KeyType): boolean {
-    if (this.byTime.get(timestamp)?.has(key)) return true;
-    const d = this.draining;
-    return d !== undefined && d.timestamp === timestamp && d.keys.indexOf(key, d.next) >= 0 && !d.cancelled?.has(key);
+    return (this.byTime.get(timestamp)?.has(key) ?? false) || this.pendingInDrain(timestamp, key);
   }
 
-  /** Earliest pending timestamp. */
+  private pendingInDrain(timestamp: number, key: KeyType): boolean {
+    const d = this.draining;
+    return (
+      d !== undefined &&
+      d.timestamp === timestamp &&
+      d.keys.indexOf(key, d.next) >= 0 &&
+      !d.cancelled?.has(key)
+    );
+  }
+
+  /** Earliest pending timestamp, the one being drained included. */
   peek(): number | undefined {
+    const stored = this.peekStored();
+    const d = this.draining;
+    // `cancelled` holds only keys not yet reached, so this counts what is left of the drained time.
+    if (d === undefined || d.keys.length - d.next - (d.cancelled?.size ?? 0) === 0) return stored;
+    return stored === undefined || d.timestamp < stored ? d.timestamp : stored;
+  }
+
+  /** Earliest timestamp in `byTime` (the time being drained is not there). */
+  private peekStored(): number | undefined {
     while (this.heap.length > 0) {
       const top = this.heap[0]!;
       const keys = this.byTime.get(top);
@@ -71,25 +92,30 @@ export class TimerQueue {
       const d = this.draining;
       if (d !== undefined && d.timestamp <= upTo) {
         // Timers added for an earlier time while draining this one go first.
-        const earlier = this.peek();
+        const earlier = this.peekStored();
         if (earlier === undefined || earlier >= d.timestamp) {
           while (d.next < d.keys.length) {
             const key = d.keys[d.next++]!;
-            if (d.cancelled?.has(key)) continue;
+            // Forget a skipped key, so `cancelled` holds only keys not yet reached (`size` relies on it).
+            if (d.cancelled?.delete(key)) continue;
             return { timestamp: d.timestamp, key };
           }
           this.draining = undefined;
           continue;
         }
       }
-      if (d !== undefined && d.next < d.keys.length && d.timestamp > upTo) return undefined;
-      const timestamp = this.peek();
+      // A drain paused above `upTo` does not end the search: an earlier timer may be due.
+      const timestamp = this.peekStored();
       if (timestamp === undefined || timestamp > upTo) return undefined;
       if (d !== undefined && d.next < d.keys.length) {
         // An earlier timestamp arrived while draining: put the rest back and take the earlier one.
-        const rest = d.keys.slice(d.next).filter((k) => !d.cancelled?.has(k));
+        // The rest was registered before any key added at this time during the drain: it goes first.
+        const rest = new Set(d.keys.slice(d.next).filter((k) => !d.cancelled?.has(k)));
         this.draining = undefined;
-        for (const k of rest) this.add(d.timestamp, k);
+        const added = this.byTime.get(d.timestamp);
+        if (added === undefined) this.pushHeap(d.timestamp);
+        else for (const k of added) rest.add(k);
+        this.byTime.set(d.timestamp, rest);
         continue;
       }
       const keys = this.byTime.get(timestamp)!;
@@ -108,7 +134,8 @@ export class TimerQueue {
     times.sort((a, b) => a - b);
     for (const t of times) {
       if (d !== undefined && d.timestamp === t) {
-        for (let i = d.next; i < d.keys.length; i++) if (!d.cancelled?.has(d.keys[i]!)) out.push([t, d.keys[i]!]);
+        for (let i = d.next; i < d.keys.length; i++)
+          if (!d.cancelled?.has(d.keys[i]!)) out.push([t, d.keys[i]!]);
       }
       for (const key of this.byTime.get(t) ?? []) out.push([t, key]);
     }

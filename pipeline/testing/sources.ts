@@ -5,10 +5,13 @@
 import type { Awaitable, Poll, Sink, SinkWriter, Source, SourceReader } from '../types.ts';
 
 /**
- * A finite source: each partition yields its records in order, then ends.
+ * A finite source: each partition yields its records in order, then ends. Partitions are read
+ * least-read first, so resuming from positions reproduces the interleaving of an uninterrupted run.
  * @example p.from(fromPartitions({ a: [m1, m2], b: [m3] }), { timestamp: (m) => m.ts })
  */
-export function fromPartitions<T>(partitions: Readonly<Record<string, readonly T[]>>): Source<T> & { polls: number } {
+export function fromPartitions<T>(
+  partitions: Readonly<Record<string, readonly T[]>>,
+): Source<T> & { polls: number } {
   const source = {
     polls: 0,
     describe: () => `test partitions (${Object.keys(partitions).join(', ')})`,
@@ -16,26 +19,30 @@ export function fromPartitions<T>(partitions: Readonly<Record<string, readonly T
       const ids = Object.keys(partitions);
       const offsets = new Map(ids.map((id) => [id, Number(ctx.startPositions?.get(id) ?? 0)]));
       const ended = new Set<string>();
-      let turn = 0;
       return {
         partitions: () => ids,
         poll(max: number): Poll<T> {
           source.polls++;
-          for (let i = 0; i < ids.length; i++) {
-            const id = ids[(turn + i) % ids.length]!;
+          // The partition to read follows from the positions alone: an exhausted one ends first, else
+          // the least-read one (ties in declaration order), which interleaves full batches like a
+          // round robin. A round-robin turn would not be part of the positions, so a job resumed
+          // from a checkpoint would interleave partitions (and move its watermark) differently from
+          // an uninterrupted run.
+          let pick: string | undefined;
+          for (const id of ids) {
             if (ended.has(id)) continue;
-            turn = (turn + i + 1) % ids.length;
-            const all = partitions[id]!;
             const from = offsets.get(id)!;
-            if (from >= all.length) {
+            if (from >= partitions[id]!.length) {
               ended.add(id);
               return { kind: 'partition-end', partition: id };
             }
-            const records = all.slice(from, from + max);
-            offsets.set(id, from + records.length);
-            return { kind: 'records', partition: id, records, position: from + records.length };
+            if (pick === undefined || from < offsets.get(pick)!) pick = id;
           }
-          return { kind: 'end' };
+          if (pick === undefined) return { kind: 'end' };
+          const from = offsets.get(pick)!;
+          const records = partitions[pick]!.slice(from, from + max);
+          offsets.set(pick, from + records.length);
+          return { kind: 'records', partition: pick, records, position: from + records.length };
         },
         close: () => {},
       };
