@@ -10,7 +10,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(NODE_MODULES): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@# npm ci refuses this lockfile: npm 11 leaves other platforms' optional binaries out of it.
+	npm install --no-audit --no-fund
 	@touch $@
 
 install: $(NODE_MODULES) ## install the npm dependencies (only when package-lock.json changed)

@@ -2,9 +2,10 @@
  * The job graph as plain data. Building a pipeline only appends `Step`s here; nothing runs until
  * the runtime interprets the graph. That is what `scout plan`, golden tests and replays rest on.
  */
-import type { Source, Sink } from './types.ts';
+
 import type { WindowAssigner } from '../operators/window/assigner.ts';
-import type { StateSpec, ProcessContext, TimerContext } from './state/api.ts';
+import type { ProcessContext, StateSpec, TimerContext } from './state/api.ts';
+import type { Sink, Source } from './types.ts';
 
 /** Names a side output and the type of what flows on it. */
 export interface OutputTag<T> {

@@ -173,3 +173,8 @@ counts.to(collect<string>());
 const bits = chat().map((m) => m.bits);
 // @ts-expect-error — nor a sink of chat messages take numbers
 bits.to(collect<Chat>());
+
+// A sink that needs more fields than the stream carries is refused (SinkWriter.write is a property,
+// so its parameter is checked contravariantly).
+// @ts-expect-error — records of the stream lack `extra`
+chat().to(collect<Chat & { extra: string }>());

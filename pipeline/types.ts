@@ -67,7 +67,9 @@ export interface SinkWriter<T> {
    * Writes a batch. A sink that needs time returns a promise; the runtime keeps at most a bounded
    * number of records waiting for it and pauses the sources while that bound is reached.
    */
-  write(records: readonly T[], timestamps: readonly number[]): Awaitable<void>;
+  // A property, not a method: method parameters are checked bivariantly, which would let a sink
+  // of `{a, b}` accept a stream of `{a}`.
+  write: (records: readonly T[], timestamps: readonly number[]) => Awaitable<void>;
   /** Makes everything written so far durable (called at checkpoints and at the end). */
   flush?(): Awaitable<void>;
   close(): Awaitable<void>;

@@ -25,7 +25,8 @@ export function windowStart(timestamp: number, step: number, offset: number): nu
 }
 
 export function positiveMs(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of ms, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive number of ms, got ${value}`);
   return value;
 }
 

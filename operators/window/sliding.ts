@@ -8,6 +8,7 @@ import { positiveMs, type WindowAssigner } from './assigner.ts';
 export function sliding(sizeMs: number, slideMs: number, offsetMs = 0): WindowAssigner {
   positiveMs('sliding window size', sizeMs);
   positiveMs('sliding window slide', slideMs);
-  if (slideMs > sizeMs) throw new RangeError(`sliding window slide (${slideMs}) must not exceed its size (${sizeMs})`);
+  if (slideMs > sizeMs)
+    throw new RangeError(`sliding window slide (${slideMs}) must not exceed its size (${sizeMs})`);
   return { kind: 'sliding', sizeMs, slideMs, offsetMs };
 }

@@ -1,10 +1,18 @@
 /**
  * `scout bench engine`: runs the engine benchmark (bench/engine.ts) `--runs` times, each in a
  * fresh process so peak RSS belongs to that run, and reports every run and the median.
+ *
+ * The child runs the benchmark bundled to plain JavaScript (esbuild, the compiler tsx uses): under
+ * tsx a loader thread of its own adds ~35 MB of RSS that belongs to the TypeScript loader, not to
+ * the engine being measured. The code is the same either way.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import type { EngineBenchResult } from '../../bench/engine.ts';
 
 const run = promisify(execFile);
@@ -30,14 +38,23 @@ export async function benchEngine(
   options: BenchEngineOptions,
   onRun?: (r: EngineBenchResult, i: number) => void,
 ): Promise<BenchEngineReport> {
-  const child = fileURLToPath(new URL('../../bench/engine-child.ts', import.meta.url));
-  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const entry = fileURLToPath(new URL('../../bench/engine-child.ts', import.meta.url));
+  const child = join(mkdtempSync(join(tmpdir(), 'scout-bench-')), 'engine-child.mjs');
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: child,
+    logLevel: 'error',
+  });
   const runs: EngineBenchResult[] = [];
   for (let i = 0; i < options.runs; i++) {
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', child, String(options.messages), String(options.keys), String(options.seed)],
-      { cwd: root, maxBuffer: 1 << 20 },
+      ['--expose-gc', child, String(options.messages), String(options.keys), String(options.seed)],
+      { maxBuffer: 1 << 20 },
     );
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as EngineBenchResult;
     runs.push(result);

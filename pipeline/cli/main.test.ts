@@ -32,10 +32,18 @@ describe('scout CLI', () => {
   test('--help lists every command', async () => {
     const r = await cli('--help');
     assert.equal(r.code, 0);
-    for (const c of ['run', 'plan', 'replay', 'generate', 'bench', 'demo']) assert.match(r.out, new RegExp(`\\b${c}\\b`));
+    for (const c of ['run', 'plan', 'replay', 'generate', 'bench', 'demo'])
+      assert.match(r.out, new RegExp(`\\b${c}\\b`));
   });
 
-  for (const command of [['run'], ['plan'], ['replay'], ['generate', 'chat'], ['bench', 'engine'], ['demo']]) {
+  for (const command of [
+    ['run'],
+    ['plan'],
+    ['replay'],
+    ['generate', 'chat'],
+    ['bench', 'engine'],
+    ['demo'],
+  ]) {
     test(`${command.join(' ')} --help describes its options and exits 0`, async () => {
       const r = await cli(...command, '--help');
       assert.equal(r.code, 0);
@@ -49,9 +57,17 @@ describe('scout CLI', () => {
     ['an unknown flag', ['plan', 'chat-activity', '--bogus'], /unknown option '--bogus'/],
     ['an unknown job', ['plan', 'no-such-job'], /unknown job "no-such-job"/],
     ['a missing job file', ['plan', './nope/job.ts'], /job file not found: \.\/nope\/job\.ts/],
-    ['a missing replay file', ['replay', 'missing.jsonl', '--job', 'chat-activity'], /no such file: missing\.jsonl/],
+    [
+      'a missing replay file',
+      ['replay', 'missing.jsonl', '--job', 'chat-activity'],
+      /no such file: missing\.jsonl/,
+    ],
     ['a replay without --job', ['replay', 'x.jsonl'], /required option '--job <job>'/],
-    ['a bad number', ['generate', 'chat', '--out', 'x', '--channels', 'many'], /--channels takes a positive whole number/],
+    [
+      'a bad number',
+      ['generate', 'chat', '--out', 'x', '--channels', 'many'],
+      /--channels takes a positive whole number/,
+    ],
     ['a bad duration', ['run', 'chat-activity', '--for', 'soon'], /--for takes a duration/],
   ];
   for (const [what, argv, message] of bad) {
@@ -90,8 +106,14 @@ describe('scout CLI', () => {
   test('generate chat writes one file per channel, labels beside each, and is seeded', async () => {
     const a = tmp();
     const b = tmp();
-    assert.equal((await cli('generate', 'chat', '--channels', '3', '--hours', '0.1', '--seed', '5', '--out', a)).code, 0);
-    assert.equal((await cli('generate', 'chat', '--channels', '3', '--hours', '0.1', '--seed', '5', '--out', b)).code, 0);
+    assert.equal(
+      (await cli('generate', 'chat', '--channels', '3', '--hours', '0.1', '--seed', '5', '--out', a)).code,
+      0,
+    );
+    assert.equal(
+      (await cli('generate', 'chat', '--channels', '3', '--hours', '0.1', '--seed', '5', '--out', b)).code,
+      0,
+    );
     const streams = readdirSync(a).filter((f) => f.endsWith('.jsonl'));
     assert.equal(streams.length, 3);
     for (const f of streams) {
@@ -106,7 +128,8 @@ describe('scout CLI', () => {
     const dir = tmp();
     const input = join(dir, 'chat.jsonl');
     const lines: string[] = [];
-    for (let i = 0; i < 200; i++) lines.push(JSON.stringify({ broadcaster_login: 'a', ts: 1_000_000 + i * 100, user: 'u', text: 'hi' }));
+    for (let i = 0; i < 200; i++)
+      lines.push(JSON.stringify({ broadcaster_login: 'a', ts: 1_000_000 + i * 100, user: 'u', text: 'hi' }));
     lines.splice(50, 0, '{not json');
     lines.splice(120, 0, JSON.stringify({ broadcaster_login: 'a', ts: 'later', user: 'u', text: 'x' }));
     writeFileSync(input, `${lines.join('\n')}\n`);
@@ -115,8 +138,14 @@ describe('scout CLI', () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /skipped 2 malformed line\(s\), first at .*chat\.jsonl:51/);
     assert.match(r.err, /replayed 200 messages/);
-    const buckets = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(buckets.reduce((n, b) => n + b.count, 0), 200);
+    const buckets = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(
+      buckets.reduce((n, b) => n + b.count, 0),
+      200,
+    );
   });
 });
 
@@ -128,20 +157,38 @@ describe('scout binary', () => {
   });
 
   test('a failing command exits 2 with one line and no stack trace', async () => {
-    await assert.rejects(run(process.execPath, [join(root, 'bin/scout.mjs'), 'replay', 'nope.jsonl', '--job', 'chat-activity'], { cwd: root }), (e: { code: number; stderr: string }) => {
-      assert.equal(e.code, 2);
-      assert.equal(e.stderr.trim(), 'scout: no such file: nope.jsonl');
-      return true;
-    });
+    await assert.rejects(
+      run(process.execPath, [join(root, 'bin/scout.mjs'), 'replay', 'nope.jsonl', '--job', 'chat-activity'], {
+        cwd: root,
+      }),
+      (e: { code: number; stderr: string }) => {
+        assert.equal(e.code, 2);
+        assert.equal(e.stderr.trim(), 'scout: no such file: nope.jsonl');
+        return true;
+      },
+    );
   });
 
   test('scout run runs a job file for --for and prints its output', async () => {
     const { stdout } = await run(
       process.execPath,
-      [join(root, 'bin/scout.mjs'), 'run', 'chat-activity', '--channels', '8', '--speed', '500', '--for', '3s'],
+      [
+        join(root, 'bin/scout.mjs'),
+        'run',
+        'chat-activity',
+        '--channels',
+        '8',
+        '--speed',
+        '500',
+        '--for',
+        '3s',
+      ],
       { cwd: root },
     );
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(rows.length > 10, `only ${rows.length} rows`);
     assert.ok(rows.every((r) => r.bucket_end - r.bucket_start === 5_000 && r.count > 0));
   });

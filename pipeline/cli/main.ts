@@ -83,8 +83,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .action(async (files: string[], o) => {
       const s = await replayCommand(files, { job: o.job, out: o.out, speed: o.speed, set: o.set });
       const rate = s.seconds > 0 ? Math.round(s.records / s.seconds) : 0;
-      if (s.malformed > 0) err(`scout: skipped ${s.malformed} malformed line(s), first at ${s.firstMalformed}\n`);
-      err(`replayed ${s.records} messages → ${s.outputs} outputs in ${s.seconds.toFixed(2)} s (${rate} messages/s)\n`);
+      if (s.malformed > 0)
+        err(`scout: skipped ${s.malformed} malformed line(s), first at ${s.firstMalformed}\n`);
+      err(
+        `replayed ${s.records} messages → ${s.outputs} outputs in ${s.seconds.toFixed(2)} s (${rate} messages/s)\n`,
+      );
     });
 
   const generate = program.command('generate').description('generate test data');

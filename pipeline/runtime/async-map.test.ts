@@ -449,3 +449,19 @@ describe('snapshot and restore', () => {
     ]);
   });
 });
+
+it('a retryOn predicate that throws fails the job naming the step, not an unhandled rejection', async () => {
+  const h = new OperatorHarness<number, number>((s) =>
+    s.asyncMap(async () => Promise.reject(new Error('boom')), {
+      id: 'call',
+      retry: {
+        delaysMs: [1000],
+        retryOn: () => {
+          throw new Error('predicate broke');
+        },
+      },
+    }),
+  );
+  h.push(1, 0);
+  await assert.rejects(h.settle(), /step "call" failed: predicate broke/);
+});

@@ -8,7 +8,7 @@
  */
 import type { AsyncCallContext, AsyncFailure, AsyncOptions } from '../graph.ts';
 import type { Batch } from '../types.ts';
-import { Operator, StepError, type OperatorServices } from './operator.ts';
+import { Operator, type OperatorServices, StepError } from './operator.ts';
 
 interface Entry {
   kind: 'element';
@@ -99,8 +99,17 @@ export class AsyncMapOperator extends Operator {
       settled = true;
       cancelTimeout();
       const retry = this.options.retry;
-      const retryable = retry !== undefined && attempt <= retry.delaysMs.length && (retry.retryOn?.(error) ?? true);
-      if (retryable) {
+      let retryable = retry !== undefined && attempt <= retry.delaysMs.length;
+      if (retryable && retry?.retryOn) {
+        try {
+          retryable = retry.retryOn(error);
+        } catch (predicateError) {
+          // A broken predicate must not become an unhandled rejection: the job fails, naming the step.
+          this.services.fail(new StepError(this.id, predicateError));
+          return;
+        }
+      }
+      if (retryable && retry !== undefined) {
         this.retries++;
         const at = Math.max(clock.now(), firstStart + retry.delaysMs[attempt - 1]!);
         clock.schedule(at, () => this.attempt(entry, attempt + 1, firstStart));
@@ -125,18 +134,20 @@ export class AsyncMapOperator extends Operator {
       onError(error);
       return;
     }
-    promise.then(
-      (result) => {
-        if (settled) return;
-        settled = true;
-        cancelTimeout();
-        this.complete(entry, 'done', result);
-      },
-      onError,
-    );
+    promise.then((result) => {
+      if (settled) return;
+      settled = true;
+      cancelTimeout();
+      this.complete(entry, 'done', result);
+    }, onError);
   }
 
-  private complete(entry: Entry, state: 'done' | 'failed', result: unknown, failure?: AsyncFailure<unknown>): void {
+  private complete(
+    entry: Entry,
+    state: 'done' | 'failed',
+    result: unknown,
+    failure?: AsyncFailure<unknown>,
+  ): void {
     entry.state = state;
     entry.result = result;
     if (failure) entry.failure = failure;
@@ -169,7 +180,10 @@ export class AsyncMapOperator extends Operator {
       } else if (entry.state === 'failed') {
         const policy = this.options.onFailure ?? 'fail';
         if (policy === 'fail') {
-          throw new StepError(this.id, new Error(`${entry.failure!.error} (after ${entry.failure!.attempts} attempts)`));
+          throw new StepError(
+            this.id,
+            new Error(`${entry.failure!.error} (after ${entry.failure!.attempts} attempts)`),
+          );
         }
         if (typeof policy === 'object') {
           failed.push(entry.failure);
@@ -217,7 +231,8 @@ export class AsyncMapOperator extends Operator {
 
   override snapshot(): AsyncSnapshot {
     const pending: Array<[unknown, number]> = [];
-    for (const e of this.queue) if (e.kind === 'element' && e.state !== 'dropped') pending.push([e.value, e.timestamp]);
+    for (const e of this.queue)
+      if (e.kind === 'element' && e.state !== 'dropped') pending.push([e.value, e.timestamp]);
     return { pending };
   }
 

@@ -4,7 +4,7 @@
  * next record starts, and only the chain's output batch is allocated.
  */
 import type { Batch } from '../types.ts';
-import { BatchBuilder, Operator, StepError, type OperatorServices } from './operator.ts';
+import { BatchBuilder, Operator, type OperatorServices, StepError } from './operator.ts';
 
 export type Stage =
   | { readonly kind: 'map'; readonly id: string; readonly fn: (value: unknown) => unknown }
@@ -123,7 +123,11 @@ export class SplitOperator extends Operator {
   private readonly names: string[];
   private readonly predicates: Array<(value: unknown) => boolean>;
 
-  constructor(id: string, routes: Readonly<Record<string, (value: unknown) => boolean>>, services: OperatorServices) {
+  constructor(
+    id: string,
+    routes: Readonly<Record<string, (value: unknown) => boolean>>,
+    services: OperatorServices,
+  ) {
     super(id, services);
     this.names = Object.keys(routes);
     this.predicates = this.names.map((n) => routes[n]!);

@@ -110,6 +110,7 @@ export class DelayOperator extends Operator {
   override restore(snapshot: unknown): void {
     const s = snapshot as DelaySnapshot;
     this.held = s.held.map(([releaseAt, value, timestamp]) => ({ releaseAt, value, timestamp }));
-    if (this.time === 'processing') for (const h of this.held) this.services.scheduleProcessingTime(this, h.releaseAt);
+    if (this.time === 'processing')
+      for (const h of this.held) this.services.scheduleProcessingTime(this, h.releaseAt);
   }
 }

@@ -17,7 +17,7 @@ import type {
 import type { StateTable } from '../state/backend.ts';
 import { TimerQueue } from '../state/timer-queue.ts';
 import type { Batch } from '../types.ts';
-import { BatchBuilder, Operator, StepError, type OperatorServices } from './operator.ts';
+import { BatchBuilder, Operator, type OperatorServices, StepError } from './operator.ts';
 
 type AnyProcess = KeyedProcessFunction<KeyType, unknown, unknown, StateSpec>;
 
@@ -34,7 +34,8 @@ export class KeyedProcessOperator extends Operator {
   private readonly processingTimers = new TimerQueue();
   private readonly out = new BatchBuilder();
   private readonly sides = new Map<string, BatchBuilder>();
-  private readonly ctx: ProcessContext<KeyType, StateSpec, unknown> & TimerContext<KeyType, StateSpec, unknown>;
+  private readonly ctx: ProcessContext<KeyType, StateSpec, unknown> &
+    TimerContext<KeyType, StateSpec, unknown>;
   private firing = false;
 
   constructor(
@@ -77,7 +78,9 @@ export class KeyedProcessOperator extends Operator {
         let side = self.sides.get(tag.name);
         if (side === undefined) {
           if (!self.outputs.has(tag.name) && !self.declared(tag.name)) {
-            throw new Error(`side output "${tag.name}" is not declared; pass it in process(..., { outputs: [tag] })`);
+            throw new Error(
+              `side output "${tag.name}" is not declared; pass it in process(..., { outputs: [tag] })`,
+            );
           }
           side = new BatchBuilder();
           self.sides.set(tag.name, side);

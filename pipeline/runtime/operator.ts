@@ -3,8 +3,9 @@
  * tick. Operators push their output synchronously into their consumers, so a chain of steps
  * handles a batch in one call stack with no promise per record.
  */
-import type { Clock } from '../time/clock.ts';
+
 import type { StateBackend } from '../state/backend.ts';
+import type { Clock } from '../time/clock.ts';
 import type { Batch } from '../types.ts';
 
 /** A consumer of an operator output: the operator and which of its inputs the edge feeds. */

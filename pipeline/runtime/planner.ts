@@ -7,7 +7,7 @@ import { consumers, type Edge, type Graph, type Step } from '../graph.ts';
 import type { KeyType } from '../state/api.ts';
 import type { SinkWriter, SourceReader } from '../types.ts';
 import { AsyncMapOperator } from './async-map.ts';
-import { ChainOperator, SplitOperator, UnionOperator, type Stage } from './chain.ts';
+import { ChainOperator, SplitOperator, type Stage, UnionOperator } from './chain.ts';
 import { DelayOperator } from './delay.ts';
 import { KeyedProcessOperator } from './keyed-process.ts';
 import type { Operator, OperatorServices } from './operator.ts';
@@ -67,7 +67,13 @@ export function plan(graph: Graph, inputs: PlanInputs, services: OperatorService
       case 'source': {
         const reader = inputs.readers.get(step.id);
         if (reader === undefined) throw new Error(`internal: source "${step.id}" was not opened`);
-        const op = new SourceOperator(step.id, reader, spec.timestamp as Fn as never, spec.watermark, services);
+        const op = new SourceOperator(
+          step.id,
+          reader,
+          spec.timestamp as Fn as never,
+          spec.watermark,
+          services,
+        );
         sources.push(op);
         add(step, op);
         break;
@@ -88,7 +94,10 @@ export function plan(graph: Graph, inputs: PlanInputs, services: OperatorService
         add(step, new UnionOperator(step.id, services));
         break;
       case 'split':
-        add(step, new SplitOperator(step.id, spec.routes as Record<string, (v: unknown) => boolean>, services));
+        add(
+          step,
+          new SplitOperator(step.id, spec.routes as Record<string, (v: unknown) => boolean>, services),
+        );
         break;
       case 'keyBy': {
         keyBys.set(step.id, { edge: step.inputs[0]!, key: spec.fn as (v: unknown) => KeyType });

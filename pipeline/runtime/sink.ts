@@ -5,7 +5,7 @@
  * catches up — a slow sink slows the job down instead of growing memory.
  */
 import type { Batch, SinkWriter } from '../types.ts';
-import { Operator, StepError, type OperatorServices } from './operator.ts';
+import { Operator, type OperatorServices, StepError } from './operator.ts';
 
 /**
  * Records that may wait for a slow sink before the sources pause. Larger smooths bursts but raises

@@ -6,7 +6,7 @@
  */
 import type { WatermarkOptions } from '../graph.ts';
 import type { Batch, Poll, SourcePosition, SourceReader } from '../types.ts';
-import { Operator, StepError, type OperatorServices } from './operator.ts';
+import { Operator, type OperatorServices, StepError } from './operator.ts';
 
 interface PartitionState {
   maxTimestamp: number;
@@ -183,7 +183,10 @@ export class SourceOperator extends Operator {
   }
 
   override restore(snapshot: unknown): void {
-    const s = snapshot as { watermark: number | null; partitions: Array<[string, number | null, boolean, SourcePosition | null]> };
+    const s = snapshot as {
+      watermark: number | null;
+      partitions: Array<[string, number | null, boolean, SourcePosition | null]>;
+    };
     const now = this.services.clock.now();
     for (const [id, max, ended, position] of s.partitions) {
       const p = this.partition(id, now);

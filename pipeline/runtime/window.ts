@@ -12,6 +12,7 @@
 import { type WindowAssigner, windowStart } from '../../operators/window/assigner.ts';
 import type { Aggregator, Windowed, WindowFunction, WindowProcessContext } from '../graph.ts';
 import type { KeyType } from '../state/api.ts';
+import { TimerBuckets } from '../state/timer-buckets.ts';
 import { TimerQueue } from '../state/timer-queue.ts';
 import type { Batch } from '../types.ts';
 import { BatchBuilder, Operator, type OperatorServices, StepError } from './operator.ts';
@@ -29,9 +30,34 @@ interface WindowSnapshot {
   timers: Array<[number, KeyType]>;
 }
 
+/**
+ * Purged window objects kept for reuse. A window lives for its size in event time — long enough to
+ * survive young-generation collections and be promoted — so allocating one per (key, window) filled
+ * the old generation with garbage (peak RSS doubled in the engine benchmark). Bounded so a burst of
+ * keys does not pin memory forever.
+ */
+const WINDOW_POOL_MAX = 1 << 16;
+
+/** Keys whose window list is empty before the map is swept of them. */
+const EMPTY_KEYS_SWEEP = 1 << 12;
+
 export class WindowOperator extends Operator {
+  /**
+   * Open windows per key. A key whose windows are all purged keeps its (empty) list until a sweep:
+   * deleting and re-inserting ~every key every window makes V8 rehash a 100k-entry table again and
+   * again (megabytes of garbage each time).
+   */
   private readonly windows = new Map<KeyType, Win[]>();
-  private readonly timers = new TimerQueue();
+  private emptyKeys = 0;
+  private readonly pool: Win[] = [];
+  /**
+   * Fixed windows register each end once, so an append-only list serves; sessions merge and must
+   * delete timers, so they use the de-duplicating queue.
+   */
+  private readonly timers: TimerQueue | TimerBuckets;
+  /** The tumbling window of the previous element, which the next element usually shares. */
+  private lastStart = Number.NaN;
+  private lastEnd = Number.NaN;
   private readonly out = new BatchBuilder();
   private readonly late = new BatchBuilder();
   private readonly aggregator: Aggregator<unknown, unknown, unknown>;
@@ -49,6 +75,7 @@ export class WindowOperator extends Operator {
     services: OperatorServices,
   ) {
     super(id, services);
+    this.timers = assigner.kind === 'session' ? new TimerQueue() : new TimerBuckets();
     if (fn.kind === 'aggregate') {
       this.aggregator = fn.aggregator;
       this.processFn = undefined;
@@ -79,8 +106,12 @@ export class WindowOperator extends Operator {
         const offset = this.assigner.offsetMs;
         for (let i = 0; i < n; i++) {
           const ts = timestamps[i]!;
-          const start = windowStart(ts, size, offset);
-          if (!this.addFixed(records[i], ts, start, start + size)) this.lateElement(records[i], ts);
+          // Skips the floating-point modulo (epoch ms exceed int32) for in-order elements.
+          if (!(ts >= this.lastStart && ts < this.lastEnd)) {
+            this.lastStart = windowStart(ts, size, offset);
+            this.lastEnd = this.lastStart + size;
+          }
+          if (!this.addFixed(records[i], ts, this.lastStart, this.lastEnd)) this.lateElement(records[i], ts);
         }
       } else {
         const { sizeMs, slideMs, offsetMs } = this.assigner;
@@ -110,7 +141,7 @@ export class WindowOperator extends Operator {
     if (list === undefined) {
       list = [];
       this.windows.set(key, list);
-    }
+    } else if (list.length === 0) this.emptyKeys--;
     let win: Win | undefined;
     for (let i = 0; i < list.length; i++) {
       if (list[i]!.start === start) {
@@ -120,7 +151,7 @@ export class WindowOperator extends Operator {
     }
     const agg = this.aggregator;
     if (win === undefined) {
-      win = { start, end, acc: agg.add(agg.create(), record), fired: false };
+      win = this.newWindow(start, end, agg.add(agg.create(), record));
       list.push(win);
       this.timers.add(end - 1, key);
     } else {
@@ -134,7 +165,8 @@ export class WindowOperator extends Operator {
   private addSession(record: unknown, ts: number, gap: number): void {
     const key = this.keyOf(record);
     const wm = this.watermark;
-    const list = this.windows.get(key) ?? [];
+    const existing = this.windows.get(key);
+    const list = existing ?? [];
     let start = ts;
     let end = ts + gap;
     const overlapping: Win[] = [];
@@ -154,13 +186,15 @@ export class WindowOperator extends Operator {
     for (const w of overlapping) {
       acc = agg.merge!(acc, w.acc);
       // Both its end timer and, if it fired within the lateness, its cleanup timer.
-      this.timers.delete(w.end - 1, key);
-      this.timers.delete(w.end - 1 + this.lateness, key);
+      const queue = this.timers as TimerQueue;
+      queue.delete(w.end - 1, key);
+      queue.delete(w.end - 1 + this.lateness, key);
       list.splice(list.indexOf(w), 1);
     }
     acc = agg.add(acc, record);
     // The merged window has not fired as a whole yet, even if a part of it had.
-    const merged: Win = { start, end, acc, fired: false };
+    const merged = this.newWindow(start, end, acc);
+    if (existing !== undefined && existing.length === 0) this.emptyKeys--;
     list.push(merged);
     list.sort((a, b) => a.start - b.start);
     this.windows.set(key, list);
@@ -189,7 +223,29 @@ export class WindowOperator extends Operator {
       throw error instanceof StepError ? error : new StepError(this.id, error);
     }
     this.flush();
+    if (this.emptyKeys > EMPTY_KEYS_SWEEP && this.emptyKeys * 2 > this.windows.size) this.sweepEmptyKeys();
     this.emitWatermark(watermark);
+  }
+
+  private newWindow(start: number, end: number, acc: unknown): Win {
+    const w = this.pool.pop();
+    if (w === undefined) return { start, end, acc, fired: false };
+    w.start = start;
+    w.end = end;
+    w.acc = acc;
+    w.fired = false;
+    return w;
+  }
+
+  private release(w: Win): void {
+    w.acc = undefined;
+    if (this.pool.length < WINDOW_POOL_MAX) this.pool.push(w);
+  }
+
+  /** Drops keys with no open window, all at once (one rehash instead of one per key and window). */
+  private sweepEmptyKeys(): void {
+    for (const [key, list] of this.windows) if (list.length === 0) this.windows.delete(key);
+    this.emptyKeys = 0;
   }
 
   private onTimer(key: KeyType, time: number): void {
@@ -202,13 +258,15 @@ export class WindowOperator extends Operator {
       // The one place windows are purged: fireWindow must not splice `list` while this loop walks it.
       if (w.fired && w.end - 1 + this.lateness <= time) {
         list.splice(i, 1);
+        this.release(w);
         i--;
+        if (list.length === 0) this.emptyKeys++;
       }
     }
-    if (list.length === 0) this.windows.delete(key);
   }
 
   private fireWindow(key: KeyType, w: Win): void {
+    const first = !w.fired;
     w.fired = true;
     const time = w.end - 1;
     if (this.processFn === undefined) {
@@ -233,7 +291,8 @@ export class WindowOperator extends Operator {
     // returns, by the same timer). Arming the cleanup here covers every way a window fires, including a
     // window first opened by a late element within the lateness, whose `end - 1` timer is already
     // behind it; the queue keeps one timer per (time, key), so firing again adds nothing.
-    if (this.lateness > 0) this.timers.add(w.end - 1 + this.lateness, key);
+    // Fixed windows keep timers in an append-only list, so arm the cleanup on the first firing only.
+    if (this.lateness > 0 && first) this.timers.add(w.end - 1 + this.lateness, key);
   }
 
   private flush(): void {
@@ -251,7 +310,8 @@ export class WindowOperator extends Operator {
   override snapshot(): WindowSnapshot {
     const windows: WindowSnapshot['windows'] = [];
     for (const [key, list] of this.windows) {
-      windows.push([key, list.map((w) => [w.start, w.end, structuredClone(w.acc), w.fired])]);
+      if (list.length > 0)
+        windows.push([key, list.map((w) => [w.start, w.end, structuredClone(w.acc), w.fired])]);
     }
     return { windows, timers: this.timers.list() };
   }
@@ -259,6 +319,7 @@ export class WindowOperator extends Operator {
   override restore(snapshot: unknown): void {
     const s = snapshot as WindowSnapshot;
     this.windows.clear();
+    this.emptyKeys = 0;
     this.timers.clear();
     for (const [key, list] of s.windows) {
       this.windows.set(

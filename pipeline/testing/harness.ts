@@ -13,9 +13,9 @@
 import { pipeline, type Stream } from '../builder.ts';
 import type { OutputTag } from '../graph.ts';
 import type { Operator, OperatorServices } from '../runtime/operator.ts';
-import { plan, type PhysicalPlan } from '../runtime/planner.ts';
-import type { SourceOperator } from '../runtime/source.ts';
+import { type PhysicalPlan, plan } from '../runtime/planner.ts';
 import type { JobSnapshot } from '../runtime/runtime.ts';
+import type { SourceOperator } from '../runtime/source.ts';
 import { MemoryStateBackend, type StateBackend } from '../state/backend.ts';
 import { ManualClock } from '../time/clock.ts';
 import type { Sink, SinkWriter, Source, SourceReader } from '../types.ts';
@@ -42,7 +42,10 @@ export class OperatorHarness<In, Out> {
     options: { clock?: ManualClock; sideOutputs?: readonly OutputTag<unknown>[] } = {},
   ) {
     this.clock = options.clock ?? new ManualClock(0);
-    this.state = new MemoryStateBackend({ processingTime: () => this.clock.now(), eventTime: () => this.eventTime });
+    this.state = new MemoryStateBackend({
+      processingTime: () => this.clock.now(),
+      eventTime: () => this.eventTime,
+    });
     const p = pipeline('harness');
     const input = p.from(idleSource<In>(), { id: HARNESS_SOURCE });
     const out = build(input);
@@ -148,7 +151,9 @@ export class OperatorHarness<In, Out> {
 
   /** The operators under test (the input and output steps excluded). */
   operators(): Operator[] {
-    return this.physical.operators.filter((op) => op.id !== HARNESS_SOURCE && !op.id.startsWith('harness-out-'));
+    return this.physical.operators.filter(
+      (op) => op.id !== HARNESS_SOURCE && !op.id.startsWith('harness-out-'),
+    );
   }
 
   snapshot(): JobSnapshot {
@@ -158,7 +163,12 @@ export class OperatorHarness<In, Out> {
       const wm = op.currentWatermark();
       operators[op.id] = { watermark: Number.isFinite(wm) ? wm : null, state: op.snapshot() };
     }
-    return { job: 'harness', operators: structuredClone(operators), keyed: this.state.snapshot(), positions: {} };
+    return {
+      job: 'harness',
+      operators: structuredClone(operators),
+      keyed: this.state.snapshot(),
+      positions: {},
+    };
   }
 
   /** Loads a snapshot (typically into a fresh harness built the same way). */

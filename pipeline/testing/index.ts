@@ -3,6 +3,7 @@
  * watermarks, advance a manual clock, read output and timers, snapshot and restore) and finite
  * sources and collecting or deliberately slow sinks.
  */
-export { OperatorHarness, type Timestamped } from './harness.ts';
-export { collect, fromArray, fromPartitions, slowSink, type CollectSink } from './sources.ts';
+
 export { ManualClock } from '../time/clock.ts';
+export { OperatorHarness, type Timestamped } from './harness.ts';
+export { type CollectSink, collect, fromArray, fromPartitions, slowSink } from './sources.ts';
