@@ -4,18 +4,19 @@
  * cheapest structure that still fires in time order and, within a time, in registration order.
  */
 import type { KeyType } from './api.ts';
+import { MinHeap } from './min-heap.ts';
 
 export class TimerBuckets {
   private readonly byTime = new Map<number, KeyType[]>();
   /** Binary min-heap of the timestamps in `byTime`. */
-  private readonly heap: number[] = [];
+  private readonly heap = new MinHeap();
 
   add(timestamp: number, key: KeyType): void {
     const keys = this.byTime.get(timestamp);
     if (keys !== undefined) keys.push(key);
     else {
       this.byTime.set(timestamp, [key]);
-      this.pushHeap(timestamp);
+      this.heap.push(timestamp);
     }
   }
 
@@ -33,9 +34,9 @@ export class TimerBuckets {
         if (d.next < d.keys.length) return { timestamp: d.timestamp, key: d.keys[d.next++]! };
         this.draining = undefined;
       }
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (top === undefined || top > upTo) return undefined;
-      this.popHeap();
+      this.heap.pop();
       const keys = this.byTime.get(top)!;
       this.byTime.delete(top);
       this.draining = { timestamp: top, keys, next: 0 };
@@ -60,37 +61,7 @@ export class TimerBuckets {
 
   clear(): void {
     this.byTime.clear();
-    this.heap.length = 0;
+    this.heap.clear();
     this.draining = undefined;
-  }
-
-  private pushHeap(value: number): void {
-    const h = this.heap;
-    h.push(value);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]! <= value) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = value;
-  }
-
-  private popHeap(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const c = r < h.length && h[r]! < h[l]! ? r : l;
-      if (h[c]! >= last) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
   }
 }

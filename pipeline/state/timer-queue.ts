@@ -4,11 +4,12 @@
  * (time, key) twice keeps one timer.
  */
 import type { KeyType } from './api.ts';
+import { MinHeap } from './min-heap.ts';
 
 export class TimerQueue {
   private readonly byTime = new Map<number, Set<KeyType>>();
   /** Binary min-heap of the distinct timestamps in `byTime`. */
-  private readonly heap: number[] = [];
+  private readonly heap = new MinHeap();
   /**
    * The keys of the timestamp being fired, taken out of `byTime` as one array. Draining a large
    * Set one `values().next()` + `delete` at a time is quadratic: V8 leaves deleted entries as holes
@@ -33,7 +34,7 @@ export class TimerQueue {
     if (keys === undefined) {
       keys = new Set();
       this.byTime.set(timestamp, keys);
-      this.pushHeap(timestamp);
+      this.heap.push(timestamp);
     }
     keys.add(key);
   }
@@ -73,11 +74,11 @@ export class TimerQueue {
 
   /** Earliest timestamp in `byTime` (the time being drained is not there). */
   private peekStored(): number | undefined {
-    while (this.heap.length > 0) {
-      const top = this.heap[0]!;
+    while (this.heap.size > 0) {
+      const top = this.heap.peek()!;
       const keys = this.byTime.get(top);
       if (keys && keys.size > 0) return top;
-      this.popHeap();
+      this.heap.pop();
       this.byTime.delete(top);
     }
     return undefined;
@@ -113,14 +114,14 @@ export class TimerQueue {
         const rest = new Set(d.keys.slice(d.next).filter((k) => !d.cancelled?.has(k)));
         this.draining = undefined;
         const added = this.byTime.get(d.timestamp);
-        if (added === undefined) this.pushHeap(d.timestamp);
+        if (added === undefined) this.heap.push(d.timestamp);
         else for (const k of added) rest.add(k);
         this.byTime.set(d.timestamp, rest);
         continue;
       }
       const keys = this.byTime.get(timestamp)!;
       this.byTime.delete(timestamp);
-      this.popHeap();
+      this.heap.pop();
       this.draining = { timestamp, keys: [...keys], next: 0 };
     }
   }
@@ -144,37 +145,7 @@ export class TimerQueue {
 
   clear(): void {
     this.byTime.clear();
-    this.heap.length = 0;
+    this.heap.clear();
     this.draining = undefined;
-  }
-
-  private pushHeap(value: number): void {
-    const h = this.heap;
-    h.push(value);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]! <= value) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = value;
-  }
-
-  private popHeap(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const c = r < h.length && h[r]! < h[l]! ? r : l;
-      if (h[c]! >= last) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
   }
 }
