@@ -52,13 +52,13 @@ export async function replayCommand(
   });
   const graph = definition.build(ctx).graph();
 
-  const started = performance.now();
+  const started = clock.now();
   let bar: ReturnType<typeof progressBar> | undefined;
   let lastDraw = 0;
   const runtime = new JobRuntime(graph, {
     clock,
     onBoundary: () => {
-      const now = performance.now();
+      const now = clock.now();
       if (now - lastDraw < 100) return; // redraw at most 10 times a second
       lastDraw = now;
       const stats = source.stats();
@@ -72,7 +72,7 @@ export async function replayCommand(
   const outputsWritten = Object.entries(result.metrics)
     .filter(([id]) => id === sinkId)
     .reduce((n, [, m]) => n + m.recordsIn, 0);
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (clock.now() - started) / 1000;
   const first = stats.firstMalformed;
   return {
     records: stats.linesRead - stats.malformed,
