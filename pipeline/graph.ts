@@ -153,11 +153,6 @@ export interface Graph {
   readonly steps: readonly Step[];
 }
 
-/** Steps in an order where every step comes after its inputs (the builder appends in that order). */
-export function topologicalOrder(graph: Graph): readonly Step[] {
-  return graph.steps;
-}
-
 /** The steps reading each step's outputs. */
 export function consumers(graph: Graph): Map<string, Step[]> {
   const out = new Map<string, Step[]>();

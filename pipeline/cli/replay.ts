@@ -6,9 +6,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
 import { jsonlReplaySource } from '../../connectors/jsonl/replay-source.ts';
+import type { Graph } from '../graph.ts';
 import { EmbeddedBroker, embeddedContext } from '../jobs/contexts.ts';
 import { loadJob } from '../jobs/registry.ts';
-import { JobRuntime } from '../runtime/runtime.ts';
+import { type JobResult, JobRuntime } from '../runtime/runtime.ts';
 import { SystemClock } from '../time/clock.ts';
 import type { Sink, Source } from '../types.ts';
 import { UsageError } from './errors.ts';
@@ -68,10 +69,7 @@ export async function replayCommand(
   });
   const result = await runtime.run().finally(() => bar?.stop());
   const stats = source.stats();
-  const sinkId = graph.steps.find((s) => s.spec.kind === 'sink' && s.inputs.length > 0)?.id;
-  const outputsWritten = Object.entries(result.metrics)
-    .filter(([id]) => id === sinkId)
-    .reduce((n, [, m]) => n + m.recordsIn, 0);
+  const outputsWritten = outputRecords(graph, outputs.get(definition.output)!, result.metrics);
   const seconds = (clock.now() - started) / 1000;
   const first = stats.firstMalformed;
   return {
@@ -81,4 +79,10 @@ export async function replayCommand(
     ...(first ? { firstMalformed: `${first.file}:${first.line} (${first.error})` } : {}),
     seconds,
   };
+}
+
+/** Records that reached the sink bound to the job's main output. */
+function outputRecords(graph: Graph, sink: Sink<unknown>, metrics: JobResult['metrics']): number {
+  const step = graph.steps.find((s) => s.spec.kind === 'sink' && s.spec.sink === sink);
+  return step ? (metrics[step.id]?.recordsIn ?? 0) : 0;
 }

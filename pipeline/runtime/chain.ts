@@ -63,14 +63,10 @@ export class ChainOperator extends Operator {
       for (let i = 0; i < n; i++) entry(records[i], timestamps[i]!);
     } catch (error) {
       this.out.take();
-      throw error instanceof StepError ? error : new StepError(this.failingStage(error), error);
+      // Composed stages raise StepErrors naming themselves; only the one-stage loops above do not.
+      throw error instanceof StepError ? error : new StepError(this.stages[0]!.id, error);
     }
     this.emit(this.out.take());
-  }
-
-  private failingStage(error: unknown): string {
-    const tagged = (error as { __step?: string } | undefined)?.__step;
-    return tagged ?? this.stages[0]!.id;
   }
 }
 
@@ -112,7 +108,19 @@ function compose(stage: Stage, next: Step): Step {
         } catch (error) {
           tag(error);
         }
-        for (const item of items) next(item, timestamp);
+        // The iterable may be lazy (a generator): its own errors belong to this step too, while an
+        // error from a later stage arrives as that stage's StepError and passes through.
+        const iterator = items[Symbol.iterator]();
+        for (;;) {
+          let step: IteratorResult<unknown>;
+          try {
+            step = iterator.next();
+          } catch (error) {
+            tag(error);
+          }
+          if (step!.done) break;
+          next(step!.value, timestamp);
+        }
       };
     }
   }

@@ -32,8 +32,6 @@ export interface StepMetrics {
   recordsOut: number;
 }
 
-export const EMPTY: readonly never[] = [];
-
 export class StepError extends Error {
   override name = 'StepError';
   constructor(

@@ -4,6 +4,7 @@ import { count, tumbling } from '../../operators/window/index.ts';
 import { pipeline } from '../builder.ts';
 import { type Graph, outputTag, type Windowed } from '../graph.ts';
 import { valueState } from '../state/api.ts';
+import { track } from '../testing/promises.ts';
 import { collect, fromArray, fromPartitions, slowSink } from '../testing/sources.ts';
 import { ManualClock } from '../time/clock.ts';
 import type { Sink } from '../types.ts';
@@ -11,16 +12,6 @@ import { ChainOperator, UnionOperator } from './chain.ts';
 import { StepError } from './operator.ts';
 import { JobRuntime, type JobSnapshot, runJob } from './runtime.ts';
 import { SinkOperator } from './sink.ts';
-
-/** Tracks whether a promise has settled, without waiting on it. */
-function track<T>(promise: Promise<T>): { done: () => boolean } {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  return { done: () => done };
-}
 
 /** `slowSink` (each write waits for the clock) that also keeps what it wrote, once written. */
 function slowCollect<T>(clock: ManualClock, writeMs: number) {

@@ -97,8 +97,4 @@ export class SinkOperator extends Operator {
     }
     await this.writer.flush?.();
   }
-
-  async close(): Promise<void> {
-    await this.writer.close();
-  }
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { count, session, tumbling } from '../../operators/window/index.ts';
 import { pipeline } from '../builder.ts';
 import { outputTag, type Windowed } from '../graph.ts';
+import { track } from '../testing/promises.ts';
 import { collect, fromPartitions } from '../testing/sources.ts';
 import { ManualClock } from '../time/clock.ts';
 import type { Poll, Source, SourceReader } from '../types.ts';
@@ -62,16 +63,6 @@ class HandSource implements Source<Rec> {
       close: () => {},
     };
   }
-}
-
-/** Tracks whether a promise has settled, without waiting on it. */
-function track<T>(promise: Promise<T>): { done: () => boolean } {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  return { done: () => done };
 }
 
 function windowsOf(out: { records: Windowed<string, number>[] }): Array<[number, number]> {

@@ -6,4 +6,5 @@
 
 export { ManualClock } from '../time/clock.ts';
 export { OperatorHarness, type Timestamped } from './harness.ts';
+export { track } from './promises.ts';
 export { type CollectSink, collect, fromArray, fromPartitions, slowSink } from './sources.ts';
