@@ -4,10 +4,10 @@ SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 SCOUT := node bin/scout.mjs
 
-.PHONY: help install demo test unit typecheck lint format bench clean
+.PHONY: help install demo test unit typecheck lint format bench clean services-up services-down
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(NODE_MODULES): package.json package-lock.json
 	@# npm ci refuses this lockfile: npm 11 leaves other platforms' optional binaries out of it.
@@ -16,14 +16,23 @@ $(NODE_MODULES): package.json package-lock.json
 
 install: $(NODE_MODULES) ## install the npm dependencies (only when package-lock.json changed)
 
-demo: $(NODE_MODULES) ## run the demo on the embedded default: generated chat → chat-activity, no servers
+demo: $(NODE_MODULES) ## the demo on the embedded default: generated chat → highlights → clips on http://127.0.0.1:8080
 	$(SCOUT) demo
 
-test: $(NODE_MODULES) ## the whole suite: type-check, lint, all tests
+test: $(NODE_MODULES) ## the whole suite: type-check, lint, all tests (starts the test services)
 	$(MAKE) --no-print-directory typecheck lint unit
 
-unit: $(NODE_MODULES) ## the tests only (node:test through tsx)
-	node scripts/run-tests.mjs
+# The services are started once here and handed to every test file through TEST_DATABASE_URL and
+# CHROMIUM_PATH; a test file run on its own starts them itself (test/services.ts). The output is
+# kept in a variable first because `eval "$(…)"` would succeed even when the script fails.
+unit: $(NODE_MODULES) ## the tests only (node:test through tsx), after starting the test services
+	services_env="$$(scripts/services up)" && eval "$$services_env" && node scripts/run-tests.mjs
+
+services-up: ## start the local test services (Postgres; checks for Chromium); prints their env
+	@scripts/services up
+
+services-down: ## stop the local test services
+	@scripts/services down
 
 typecheck: $(NODE_MODULES) ## tsc --noEmit, strict (includes the type-level tests)
 	npx tsc --noEmit -p .
