@@ -5,6 +5,8 @@
 export interface ChatLine {
   /** Channel the message was sent in, lower case. */
   readonly broadcaster_login: string;
+  /** Twitch's numeric id of the channel, when the record carried one (`chat-messages` records do). */
+  readonly broadcaster_id?: number;
   /** Send time, epoch milliseconds. */
   readonly ts: number;
   /** Sender (a login, or an opaque stable id in the datasets). */

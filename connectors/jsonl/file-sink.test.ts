@@ -100,3 +100,12 @@ describe('jsonlFileSink', () => {
     assert.equal(stdout, '{"a":1}\n"b"\nafter close\n');
   });
 });
+
+describe('jsonlFileSink to a device', () => {
+  it('writes to /dev/null, which cannot be synced, without failing', async () => {
+    const writer = await jsonlFileSink<{ a: number }>('/dev/null').open({ clock: new ManualClock(0) });
+    await writer.write([{ a: 1 }], [0]);
+    await writer.flush?.();
+    await writer.close();
+  });
+});

@@ -69,7 +69,10 @@ class JsonlWriter<T> implements SinkWriter<T> {
     await this.written();
     const { fd } = this;
     if (fd !== undefined) {
-      await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        // EINVAL: the target cannot be synced (/dev/null, a pipe or a terminal); nothing to make durable.
+        fsync(fd, (error) => (error && error.code !== 'EINVAL' ? reject(error) : resolve())),
+      );
     }
   }
 

@@ -15,18 +15,18 @@
  */
 import type { Poll, Source, SourceContext, SourcePosition, SourceReader } from '../../pipeline/types.ts';
 import type { ChatLine } from '../../schemas/chat-line.ts';
-import { isChatLine } from './is-chat-line.ts';
+import { parseChatRecord } from './chat-record.ts';
 import { LineReader } from './line-reader.ts';
 import { partitionIds } from './partition-ids.ts';
 
 export interface JsonlReplayOptions<T> {
   /** Event time of a record, epoch ms. Default: its `ts` field. */
   readonly timestamp?: (record: T) => number;
-  /** Turns a line into a record, throwing if it cannot. Default: `JSON.parse`. */
+  /** Turns a line into a record, throwing if it cannot. Default: chat lines of either shape (`parseChatRecord`). */
   readonly parse?: (line: string) => T;
   /**
-   * Checks a parsed value. Default for chat lines (with no `parse` given): `isChatLine`; otherwise
-   * none.
+   * Checks a parsed value. With neither `parse` nor `validate`, lines are read as chat: either the
+   * recorded format or a `chat-messages` record (`parseChatRecord`).
    */
   readonly validate?: (value: unknown) => value is T;
   /**
@@ -104,9 +104,10 @@ export function jsonlReplaySource<T>(
     files: [...files],
     ids,
     speed,
-    parse: options.parse ?? JSON.parse,
-    validate:
-      options.validate ?? (options.parse ? undefined : (isChatLine as unknown as (v: unknown) => v is T)),
+    // With neither given, lines are chat in either of its two shapes (see chat-record.ts).
+    parse:
+      options.parse ?? (options.validate ? JSON.parse : (parseChatRecord as unknown as (line: string) => T)),
+    validate: options.validate,
     timestamp: options.timestamp ?? ((record: T) => (record as { ts?: unknown }).ts as number),
   };
   let current: ReplayReader<T> | undefined;

@@ -1,9 +1,15 @@
 /**
- * `scout demo`: generated chat for many channels at accelerated time → the chat-activity job on
- * the embedded default → a live table of the busiest channels, marking buckets that jump above
- * their baseline mean + 3σ. No servers needed.
+ * `scout demo`: the whole highlights path on the embedded default, no servers. Generated chat for
+ * many channels at accelerated time → the highlights job → the local clipper → PGlite under
+ * `./data` (or the Postgres server of `DATABASE_URL`) → the clip page at http://127.0.0.1:PORT.
+ * A status line says what is happening; Ctrl-C stops everything cleanly.
  */
-import type { ChatActivity } from '../jobs/chat-activity.ts';
+import { openDatabase } from '../../connectors/postgres/database.ts';
+import { migrate } from '../../connectors/postgres/migrate.ts';
+import { createApp } from '../../query-api/app.ts';
+import { startServer } from '../../query-api/server.ts';
+import type { Detection } from '../../schemas/detection.ts';
+import { postgresClipSink } from '../../sinks/postgres/clip-sink.ts';
 import { SystemClock } from '../time/clock.ts';
 import type { Sink } from '../types.ts';
 import { startEmbedded } from './run.ts';
@@ -12,75 +18,86 @@ export interface DemoOptions {
   readonly channels: number;
   readonly speed: number;
   readonly seed: number;
+  readonly port: number;
   readonly forMs?: number;
+  /** PGlite folder when no `DATABASE_URL` (default data/pglite). */
+  readonly dataDir?: string;
 }
 
-/** How often the table is redrawn (wall time). */
-const REFRESH_MS = 2_000;
-const ROWS = 12;
+/** How often the status line is written (wall time). */
+const STATUS_MS = 5_000;
+/**
+ * Generated chat starts this long before now. Event time runs `speed` times faster than the wall
+ * clock, so starting in the past keeps clip times behind "now" (the page shows the past 7 days)
+ * for days / speed of running: 7 h at the default 20×.
+ */
+const START_BEFORE_NOW_MS = 6 * 24 * 3_600_000;
 
 export async function demoCommand(options: DemoOptions, write: (s: string) => void): Promise<void> {
   const clock = new SystemClock();
-  const latest = new Map<string, ChatActivity>();
-  const spikes: ChatActivity[] = [];
-  let buckets = 0;
-  const sink: Sink<ChatActivity> = {
-    describe: () => 'demo table',
+  const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: options.dataDir });
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    await migrate(db);
+    server = await startServer(createApp({ db, clock }), { port: options.port });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  let detections = 0;
+  const recent: Detection[] = [];
+  const detectionSink: Sink<Detection> = {
+    describe: () => 'demo status',
     open: () => ({
       write(records) {
-        for (const r of records) {
-          buckets++;
-          latest.set(r.broadcaster_login, r);
-          if (
-            r.baseline_mean !== null &&
-            r.baseline_stddev !== null &&
-            r.count > r.baseline_mean + 3 * r.baseline_stddev &&
-            r.count >= 5
-          ) {
-            spikes.push(r);
-            if (spikes.length > 200) spikes.shift();
-          }
+        for (const d of records) {
+          detections++;
+          recent.push(d);
+          if (recent.length > 3) recent.shift();
         }
       },
       close() {},
     }),
   };
+  const clipSink = postgresClipSink(db);
   write(
-    `streamscout demo: ${options.channels} generated channels at ${options.speed}× real time → job chat-activity (embedded default, no servers)\n` +
-      'chat counts per channel in 5 s buckets; "spike" marks a bucket above its 5-minute mean + 3σ. Ctrl-C stops.\n',
+    [
+      `streamscout demo — ${options.channels} generated channels at ${options.speed}× real time → highlights job → clips in ${db.describe()}`,
+      `  open ${server.url} — clips appear there within a minute (each channel needs 5 minutes of event time, ${Math.round(300 / options.speed)} s here, before anything fires)`,
+      '  detector: count > 5-minute mean + 3σ, 30 s cooldown; clips are activity curves from the local clipper (no Twitch). Ctrl-C stops.',
+      '',
+    ].join('\n'),
   );
   const running = await startEmbedded(
-    'chat-activity',
+    'highlights',
     { channels: options.channels, seed: options.seed, speed: options.speed, set: {} },
     clock,
-    sink as Sink<unknown>,
+    {
+      output: detectionSink as Sink<unknown>,
+      stores: new Map([['clips', clipSink as Sink<unknown>]]),
+      startMs: clock.now() - START_BEFORE_NOW_MS,
+    },
   );
-  const stop = () => running.stop();
+  const stop = () => {
+    write('stopping: chat stops now; clips already detected are finished and stored first\n');
+    running.stop();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const tty = process.stdout.isTTY;
-  const draw = () => {
-    const rows = [...latest.values()].sort((a, b) => b.count - a.count).slice(0, ROWS);
-    const at = rows[0] ? new Date(rows[0].bucket_end).toISOString().slice(11, 19) : '--:--:--';
-    const lines = [`event time ${at} UTC · ${buckets} buckets · ${spikes.length} spikes`];
-    lines.push(`${'channel'.padEnd(24)} ${'msgs/5s'.padStart(8)} ${'mean'.padStart(7)} ${'σ'.padStart(6)}`);
-    for (const r of rows) {
-      const spike = spikes.includes(r) ? '  ◀ spike' : '';
-      lines.push(
-        `${r.broadcaster_login.padEnd(24)} ${String(r.count).padStart(8)} ${(r.baseline_mean ?? 0).toFixed(1).padStart(7)} ${(r.baseline_stddev ?? 0).toFixed(1).padStart(6)}${spike}`,
-      );
-    }
-    const recent = spikes
-      .slice(-5)
-      .map(
-        (s) => `${s.broadcaster_login} ${s.count} at ${new Date(s.bucket_start).toISOString().slice(11, 19)}`,
-      );
-    if (recent.length) lines.push(`recent spikes: ${recent.join(' · ')}`);
-    write(`${tty ? '\x1b[2J\x1b[H' : '\n'}${lines.join('\n')}\n`);
+  const started = clock.now();
+  const status = () => {
+    const stats = clipSink.stats();
+    const elapsed = Math.round((clock.now() - started) / 1000);
+    const latest = recent.at(-1);
+    const last = latest
+      ? ` · latest: ${latest.broadcaster_login} (${latest.count} msgs/5s, z ${latest.z})`
+      : '';
+    write(`[${elapsed}s] ${detections} detections · ${stats.rowsWritten} clips stored${last}\n`);
   };
-  let cancel = clock.schedule(clock.now() + REFRESH_MS, function tick() {
-    draw();
-    cancel = clock.schedule(clock.now() + REFRESH_MS, tick);
+  let cancel = clock.schedule(clock.now() + STATUS_MS, function tick() {
+    status();
+    cancel = clock.schedule(clock.now() + STATUS_MS, tick);
   });
   if (options.forMs !== undefined) clock.schedule(clock.now() + options.forMs, stop);
   try {
@@ -89,7 +106,9 @@ export async function demoCommand(options: DemoOptions, write: (s: string) => vo
     cancel();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    draw();
-    write(`stopped: ${buckets} buckets, ${spikes.length} spikes\n`);
+    status();
+    await server.close();
+    await db.close();
+    write('stopped\n');
   }
 }

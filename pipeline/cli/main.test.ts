@@ -93,7 +93,7 @@ describe('scout CLI', () => {
     const r = await cli('plan', 'chat-activity');
     assert.equal(r.code, 0);
     assert.match(r.out, /pipeline chat-activity \(\d+ steps\)/);
-    assert.match(r.out, /count-5s\s+window tumbling 5s → aggregate/);
+    assert.match(r.out, /bucket-counts\s+process state: channel\s+← by-channel/);
     assert.match(r.out, /baseline\s+process state: history/);
   });
 
@@ -190,6 +190,7 @@ describe('scout binary', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.ok(rows.length > 10, `only ${rows.length} rows`);
-    assert.ok(rows.every((r) => r.bucket_end - r.bucket_start === 5_000 && r.count > 0));
+    assert.ok(rows.every((r) => r.bucket_end - r.bucket_start === 5_000 && r.count >= 0));
+    assert.ok(rows.some((r) => r.count > 0));
   });
 });

@@ -8,11 +8,22 @@ import { JobNotFoundError } from '../jobs/registry.ts';
 import { benchEngine } from './bench.ts';
 import { demoCommand } from './demo.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors.ts';
+import { evalCommand, formatEval } from './eval.ts';
 import { generateChatCommand } from './generate.ts';
-import { collectSetting, parseDuration, parseInteger, parsePositive, parsePositiveInt } from './parse.ts';
+import { migrateCommand } from './migrate.ts';
+import {
+  collectSetting,
+  parseDuration,
+  parseInteger,
+  parsePort,
+  parsePositive,
+  parsePositiveInt,
+} from './parse.ts';
 import { planCommand } from './plan.ts';
+import { plotCommand } from './plot.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
+import { serveCommand } from './serve.ts';
 
 /** Thrown from commander's exit hook to leave `parseAsync` with a code. */
 class Exit extends Error {
@@ -36,7 +47,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       outputError: (message, write) => write(`scout: ${oneLine(message.replace(/^error: /, ''))}\n`),
     });
 
-  const jobHelp = `<job> is a built-in job name (chat-activity) or a path to a job file (./my-job.ts)`;
+  const jobHelp = `<job> is a built-in job name (highlights, chat-activity) or a path to a job file (./my-job.ts)`;
 
   program
     .command('run')
@@ -49,8 +60,13 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       parseDuration(v, '--for'),
     )
     .option('--out <file>', 'write the main output here (JSON Lines) instead of stdout')
+    .option(
+      '--detector <name>',
+      'highlights detector: rule (default) or robust; same as --set detector=<name>',
+    )
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
     .action(async (job: string, o) => {
+      if (o.detector) o.set = { ...o.set, detector: o.detector };
       await runCommand(job, {
         channels: o.channels,
         seed: o.seed,
@@ -73,21 +89,62 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
   program
     .command('replay')
     .description('replay recorded chat (JSON Lines, plain or .gz) through a job in event time')
-    .argument('<files...>', 'chat files, one stream each: {broadcaster_login, ts, user, text} per line')
+    .argument(
+      '<files...>',
+      'chat files, one stream each: {broadcaster_login, ts, user, text} or chat-messages records per line',
+    )
     .requiredOption('--job <job>', jobHelp)
     .option('--out <file>', 'write the main output here (JSON Lines); default stdout')
     .option('--speed <x>', 'recorded pace × x; default: as fast as possible', (v) =>
       parsePositive(v, '--speed'),
     )
+    .option(
+      '--detector <name>',
+      'highlights detector: rule (default) or robust; same as --set detector=<name>',
+    )
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
     .action(async (files: string[], o) => {
-      const s = await replayCommand(files, { job: o.job, out: o.out, speed: o.speed, set: o.set });
+      const set = o.detector ? { ...o.set, detector: o.detector } : o.set;
+      const s = await replayCommand(files, { job: o.job, out: o.out, speed: o.speed, set });
       const rate = s.seconds > 0 ? Math.round(s.records / s.seconds) : 0;
       if (s.malformed > 0)
         err(`scout: skipped ${s.malformed} malformed line(s), first at ${s.firstMalformed}\n`);
       err(
         `replayed ${s.records} messages → ${s.outputs} outputs in ${s.seconds.toFixed(2)} s (${rate} messages/s)\n`,
       );
+    });
+
+  program
+    .command('eval')
+    .description('score the highlights detectors on recorded streams (precision/recall/F1 where labelled)')
+    .argument(
+      '<inputs...>',
+      'stream files (.jsonl, .jsonl.gz) or folders searched for them; labels from <stream>.labels.json',
+    )
+    .option('--detector <names>', 'detectors to score, comma-separated (rule, robust)', 'rule,robust')
+    .option('--set <key=value>', 'job option for every detector, e.g. k=3 (repeatable)', collectSetting, {})
+    .option('--json', 'print the report as JSON', false)
+    .action(async (inputs: string[], o) => {
+      const detectors = String(o.detector)
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean);
+      const report = await evalCommand(inputs, { detectors, set: o.set });
+      out(o.json ? `${JSON.stringify(report)}\n` : `${formatEval(report)}\n`);
+    });
+
+  program
+    .command('plot')
+    .description("draw a stream's bucket counts, baseline band, detections and labels as SVG")
+    .argument(
+      '<stream>',
+      'one stream file (.jsonl or .jsonl.gz); labels from <stream>.labels.json if present',
+    )
+    .requiredOption('--out <file>', 'SVG file to write')
+    .option('--set <key=value>', 'job option, e.g. detector=robust or k=4 (repeatable)', collectSetting, {})
+    .action(async (file: string, o) => {
+      const s = await plotCommand(file, { out: o.out, set: o.set });
+      out(`wrote ${s.out}: ${s.buckets} buckets, ${s.detections} detections, ${s.labels} labels\n`);
     });
 
   const generate = program.command('generate').description('generate test data');
@@ -133,7 +190,9 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
 
   program
     .command('demo')
-    .description('generated chat → chat-activity job → live table of busy channels and spikes (no servers)')
+    .description(
+      'generated chat → highlights job → clips in PGlite → the clip page on localhost (no servers)',
+    )
     .option('--channels <n>', 'generated channels', int('--channels'), 50)
     .option(
       '--speed <x>',
@@ -142,11 +201,39 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       20,
     )
     .option('--seed <s>', 'random seed', (v) => parseInteger(v, '--seed'), 1)
+    .option('--port <port>', 'port of the clip page', (v) => parsePort(v, '--port'), 8080)
     .option('--for <duration>', 'stop after this long of real time (e.g. 1m); default: until Ctrl-C', (v) =>
       parseDuration(v, '--for'),
     )
     .action(async (o) => {
-      await demoCommand({ channels: o.channels, speed: o.speed, seed: o.seed, forMs: o.for }, out);
+      await demoCommand(
+        { channels: o.channels, speed: o.speed, seed: o.seed, port: o.port, forMs: o.for },
+        out,
+      );
+    });
+
+  program
+    .command('serve')
+    .description('serve the clip page and the query API (GET /, /v1.0/clip, /health) over the clips table')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', (v) => parsePort(v, '--port'), 8080)
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .addHelpText(
+      'after',
+      '\nReads DATABASE_URL (a postgres:// URL); without it, the embedded PGlite in ./data/pglite.',
+    )
+    .action(async (o) => {
+      await serveCommand({ port: o.port, hostname: o.host }, out);
+    });
+
+  program
+    .command('migrate')
+    .description('apply the SQL migrations in db/migrations that the database has not seen yet')
+    .addHelpText(
+      'after',
+      '\nReads DATABASE_URL (a postgres:// URL); without it, the embedded PGlite in ./data/pglite.',
+    )
+    .action(async () => {
+      await migrateCommand({ databaseUrl: process.env.DATABASE_URL }, out);
     });
 
   for (const cmd of [program, ...allCommands(program)]) {

@@ -39,3 +39,11 @@ export function collectSetting(value: string, previous: Record<string, string> =
   if (eq <= 0) throw new UsageError(`--set takes key=value, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
+
+/** A TCP port: 0 (any free port) to 65535. */
+export function parsePort(value: string, option: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535)
+    throw new UsageError(`${option} takes a port number 0–65535, got "${value}"`);
+  return n;
+}

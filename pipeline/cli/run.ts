@@ -30,18 +30,34 @@ export interface RunningJob {
   stop(): void;
 }
 
+/** What `demo` binds differently from `run`. */
+export interface EmbeddedBindings {
+  /** The sink of the job's main output (default: JSON Lines to `--out` or stdout). */
+  readonly output?: Sink<unknown>;
+  /** Table sinks (default: none, tables are not stored). */
+  readonly stores?: ReadonlyMap<string, Sink<unknown>>;
+  /** Event time of the first generated message (default: the generator's fixed epoch). */
+  readonly startMs?: number;
+}
+
 /** Starts the feed and the job; used by `run` and `demo`. */
 export async function startEmbedded(
   ref: string,
   options: RunCommandOptions,
   clock: Clock,
-  outputSink?: Sink<unknown>,
+  bindings: EmbeddedBindings = {},
 ): Promise<RunningJob> {
   const definition = await loadJob(ref);
   const broker = new EmbeddedBroker();
   const outputs = new Map<string, Sink<unknown>>();
-  outputs.set(definition.output, outputSink ?? jsonlFileSink(options.out ?? '-'));
-  const ctx = embeddedContext(broker, { clock, mode: 'live', options: options.set, outputs });
+  outputs.set(definition.output, bindings.output ?? jsonlFileSink(options.out ?? '-'));
+  const ctx = embeddedContext(broker, {
+    clock,
+    mode: 'live',
+    options: options.set,
+    outputs,
+    ...(bindings.stores ? { stores: bindings.stores } : {}),
+  });
   const job = new JobRuntime(definition.build(ctx).graph(), { clock });
 
   const feedPipeline = pipeline(`feed-${definition.input}`);
@@ -52,6 +68,7 @@ export async function startEmbedded(
         hours: Number.POSITIVE_INFINITY,
         seed: options.seed,
         speed: options.speed,
+        ...(bindings.startMs !== undefined ? { startMs: bindings.startMs } : {}),
       }),
     )
     .to(memoryTopicSink(broker.topic(definition.input), { key: (m) => m.broadcaster_login }));

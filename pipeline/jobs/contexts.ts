@@ -6,6 +6,7 @@
 import { MemoryTopic } from '../../connectors/memory/memory-topic.ts';
 import { memoryTopicSink } from '../../connectors/memory/memory-topic-sink.ts';
 import { memoryTopicSource } from '../../connectors/memory/memory-topic-source.ts';
+import type { Clipper } from '../../operators/clips/clipper.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Sink, Source } from '../types.ts';
 import type { JobContext } from './job.ts';
@@ -34,6 +35,17 @@ export interface ContextOptions {
   /** Sources and sinks to use instead of the default binding, by topic. */
   readonly inputs?: ReadonlyMap<string, Source<unknown>>;
   readonly outputs?: ReadonlyMap<string, Sink<unknown>>;
+  /** Table sinks by table name; tables not bound here get a sink that discards. */
+  readonly stores?: ReadonlyMap<string, Sink<unknown>>;
+  readonly clipper?: Clipper;
+}
+
+/** The sink of a table when the run has no database: records are counted (in metrics) and dropped. */
+export function discardSink<T>(what: string): Sink<T> {
+  return {
+    describe: () => `${what} (not stored: no database in this run)`,
+    open: () => ({ write: () => {}, close: () => {} }),
+  };
 }
 
 /** Binds topics to the broker's in-process topics, except those overridden. */
@@ -53,6 +65,10 @@ export function embeddedContext(broker: EmbeddedBroker, options: ContextOptions,
         (options.outputs?.get(topic) as Sink<T> | undefined) ?? memoryTopicSink<T>(broker.topic<T>(topic))
       );
     },
+    store<T>(table: string): Sink<T> {
+      return (options.stores?.get(table) as Sink<T> | undefined) ?? discardSink<T>(`table ${table}`);
+    },
+    ...(options.clipper ? { clipper: options.clipper } : {}),
   };
 }
 
@@ -70,5 +86,6 @@ export function planContext(clock: Clock, options: Readonly<Record<string, strin
     options,
     input: <T>(topic: string) => placeholder(`topic ${topic}`) as Source<T>,
     output: <T>(topic: string) => placeholder(`topic ${topic}`) as Sink<T>,
+    store: <T>(table: string) => placeholder(`table ${table}`) as Sink<T>,
   };
 }

@@ -19,6 +19,7 @@
  *   },
  * });
  */
+import type { Clipper } from '../../operators/clips/clipper.ts';
 import type { Pipeline } from '../builder.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Sink, Source } from '../types.ts';
@@ -28,6 +29,13 @@ export interface JobContext {
   input<T>(topic: string): Source<T>;
   /** A sink writing the named topic, bound by the runner. */
   output<T>(topic: string): Sink<T>;
+  /**
+   * A sink storing into the named database table (Postgres, or PGlite on the embedded default),
+   * bound by the runner; a run without a database gets a sink that only counts.
+   */
+  store<T>(table: string): Sink<T>;
+  /** Who makes clips: Twitch when configured; jobs fall back to the local clipper. */
+  readonly clipper?: Clipper;
   /** 'live' follows the clock; 'replay' runs recorded data as fast as event time allows. */
   readonly mode: 'live' | 'replay';
   readonly clock: Clock;

@@ -6,9 +6,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import chatActivity from './chat-activity.ts';
+import highlights from './highlights.ts';
 import { isJobDefinition, type JobDefinition } from './job.ts';
 
-export const BUILT_IN_JOBS: ReadonlyMap<string, JobDefinition> = new Map([[chatActivity.name, chatActivity]]);
+export const BUILT_IN_JOBS: ReadonlyMap<string, JobDefinition> = new Map([
+  [chatActivity.name, chatActivity],
+  [highlights.name, highlights],
+]);
 
 /** A job reference that is not a built-in name nor a loadable file. */
 export class JobNotFoundError extends Error {
