@@ -1,6 +1,7 @@
 /**
  * A small SVG of a channel's chat activity around a spike: the bucket counts as an area, the
- * judged bucket marked. It is the local clipper's "clip" and thumbnail, so it must stand alone
+ * judged bucket marked, its count in the corner (the page shows the channel and time beside it;
+ * the title is in `<title>` for screen readers). It is the local clipper's "clip" and thumbnail, so it must stand alone
  * (no fonts or styles from outside) and stay a few kilobytes.
  */
 
@@ -40,7 +41,6 @@ export function activitySvg(options: ActivitySvgOptions): string {
     `<polygon points="${area}" fill="#9147ff" fill-opacity="0.35"/>`,
     `<polyline points="${line}" fill="none" stroke="#bf94ff" stroke-width="2"/>`,
     `<circle cx="${x(mark)}" cy="${y(peak)}" r="4" fill="#ff4f4d"/>`,
-    `<text x="8" y="18" fill="#efeff1" font-family="sans-serif" font-size="13">${escapeXml(options.title)}</text>`,
     `<text x="${width - 8}" y="18" fill="#ff4f4d" font-family="sans-serif" font-size="13" text-anchor="end">${peak} msgs/5s</text>`,
     '</svg>',
   ].join('');

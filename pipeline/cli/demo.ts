@@ -66,6 +66,7 @@ export async function demoCommand(options: DemoOptions, write: (s: string) => vo
       `streamscout demo — ${options.channels} generated channels at ${options.speed}× real time → highlights job → clips in ${db.describe()}`,
       `  open ${server.url} — clips appear there within a minute (each channel needs 5 minutes of event time, ${Math.round(300 / options.speed)} s here, before anything fires)`,
       '  detector: count > 5-minute mean + 3σ, 30 s cooldown; clips are activity curves from the local clipper (no Twitch). Ctrl-C stops.',
+      `  generated time starts 6 days ago, so that accelerated time stays in the past the page shows (for ${Math.round(START_BEFORE_NOW_MS / options.speed / 3_600_000)} h at ${options.speed}×)`,
       '',
     ].join('\n'),
   );

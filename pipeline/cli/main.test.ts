@@ -32,7 +32,18 @@ describe('scout CLI', () => {
   test('--help lists every command', async () => {
     const r = await cli('--help');
     assert.equal(r.code, 0);
-    for (const c of ['run', 'plan', 'replay', 'generate', 'bench', 'demo'])
+    for (const c of [
+      'run',
+      'plan',
+      'replay',
+      'eval',
+      'plot',
+      'generate',
+      'bench',
+      'demo',
+      'serve',
+      'migrate',
+    ])
       assert.match(r.out, new RegExp(`\\b${c}\\b`));
   });
 
@@ -43,6 +54,10 @@ describe('scout CLI', () => {
     ['generate', 'chat'],
     ['bench', 'engine'],
     ['demo'],
+    ['eval'],
+    ['plot'],
+    ['serve'],
+    ['migrate'],
   ]) {
     test(`${command.join(' ')} --help describes its options and exits 0`, async () => {
       const r = await cli(...command, '--help');
@@ -69,6 +84,16 @@ describe('scout CLI', () => {
       /--channels takes a positive whole number/,
     ],
     ['a bad duration', ['run', 'chat-activity', '--for', 'soon'], /--for takes a duration/],
+    [
+      'an unknown detector',
+      ['plan', 'highlights', '--set', 'detector=magic'],
+      /unknown detector "magic" \(detectors: rule, robust\)/,
+    ],
+    ['a bad k', ['plan', 'highlights', '--set', 'k=-1'], /option k must be a number > 0, got "-1"/],
+    ['a bad cooldown', ['plan', 'highlights', '--set', 'cooldown=soon'], /cooldown takes a duration/],
+    ['eval of a missing folder', ['eval', 'no/such/dir'], /no such file or folder: no\/such\/dir/],
+    ['plot without --out', ['plot', 'x.jsonl'], /required option '--out <file>'/],
+    ['a bad port', ['serve', '--port', '70000'], /--port takes a port number 0–65535, got "70000"/],
   ];
   for (const [what, argv, message] of bad) {
     test(`${what} gives one line on stderr and exit code 2`, async () => {
@@ -146,6 +171,113 @@ describe('scout CLI', () => {
       buckets.reduce((n, b) => n + b.count, 0),
       200,
     );
+  });
+});
+
+describe('scout with the highlights job', () => {
+  /** Generated chat with bursts, written once for these tests. */
+  const dir = tmp();
+  const ready = cli('generate', 'chat', '--channels', '3', '--hours', '0.5', '--seed', '9', '--out', dir);
+
+  test('replay --job highlights writes one detection per line with the documented fields', async () => {
+    assert.equal((await ready).code, 0);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => join(dir, f));
+    const out = join(tmp(), 'detections.jsonl');
+    const r = await cli('replay', ...files, '--job', 'highlights', '--out', out);
+    assert.equal(r.code, 0, r.err);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.ok(rows.length > 0);
+    for (const d of rows) {
+      assert.deepEqual(Object.keys(d), [
+        'broadcaster_login',
+        'detected_at',
+        'bucket_start',
+        'bucket_end',
+        'count',
+        'baseline_mean',
+        'baseline_stddev',
+        'z',
+      ]);
+      assert.equal(d.detected_at, d.bucket_end);
+      const spread = d.baseline_stddev === 0 ? 1 : d.baseline_stddev;
+      assert.ok(d.count > d.baseline_mean + 3 * spread - 0.01, `below the threshold: ${JSON.stringify(d)}`);
+    }
+    const robustOut = join(tmp(), 'robust.jsonl');
+    assert.equal(
+      (await cli('replay', ...files, '--job', 'highlights', '--detector', 'robust', '--out', robustOut)).code,
+      0,
+    );
+    assert.notEqual(
+      readFileSync(robustOut, 'utf8'),
+      readFileSync(out, 'utf8'),
+      '--detector robust changed nothing',
+    );
+  });
+
+  test('replay reads chat-messages records as well as the dataset format', async () => {
+    const input = join(tmp(), 'records.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      lines.push(
+        JSON.stringify({
+          broadcaster_id: 42,
+          timestamp: 1_700_000_000_000 + i * 1_000,
+          message_id: `m${i}`,
+          text: 'hi',
+          user_id: i,
+          user_name: `u${i}`,
+          metadata: { emotes: {}, badges: {}, is_subscriber: false, is_mod: false },
+        }),
+      );
+    }
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const out = join(tmp(), 'activity.jsonl');
+    const r = await cli('replay', input, '--job', 'chat-activity', '--out', out);
+    assert.equal(r.code, 0, r.err);
+    const buckets = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(buckets[0].broadcaster_login, '42');
+    assert.equal(
+      buckets.reduce((n: number, b: { count: number }) => n + b.count, 0),
+      100,
+    );
+  });
+
+  test('eval prints per-stream and overall precision, recall and F1 for both detectors; --json too', async () => {
+    assert.equal((await ready).code, 0);
+    const text = await cli('eval', dir);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /detector rule\n/);
+    assert.match(text.out, /detector robust\n/);
+    assert.match(text.out, /precision\s+recall\s+F1/);
+    assert.match(text.out, /replay throughput: [\d,]+ messages\/s/);
+    const json = await cli('eval', dir, '--json', '--detector', 'rule');
+    const report = JSON.parse(json.out);
+    assert.equal(report.results.length, 1);
+    assert.equal(report.results[0].streams.length, 3);
+    assert.ok(report.results[0].overall.labels > 0);
+    assert.ok(report.results[0].overall.recall > 0.5);
+  });
+
+  test('plot writes an SVG with the counts, the band and the detections', async () => {
+    assert.equal((await ready).code, 0);
+    const stream = join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!);
+    const out = join(tmp(), 'activity.svg');
+    const r = await cli('plot', stream, '--out', out);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /wrote .*activity\.svg: \d+ buckets, \d+ detections, \d+ labels/);
+    const svg = readFileSync(out, 'utf8');
+    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg, /<polyline /);
+    assert.match(svg, /<polygon /);
+    assert.match(svg, /<circle /);
   });
 });
 
