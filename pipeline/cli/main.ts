@@ -102,10 +102,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       '--detector <name>',
       'highlights detector: rule (default) or robust; same as --set detector=<name>',
     )
+    .option('--store', "also store the job's tables (clips) in PGlite under ./data, or DATABASE_URL", false)
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
     .action(async (files: string[], o) => {
       const set = o.detector ? { ...o.set, detector: o.detector } : o.set;
-      const s = await replayCommand(files, { job: o.job, out: o.out, speed: o.speed, set });
+      const s = await replayCommand(files, { job: o.job, out: o.out, speed: o.speed, set, store: o.store });
       const rate = s.seconds > 0 ? Math.round(s.records / s.seconds) : 0;
       if (s.malformed > 0)
         err(`scout: skipped ${s.malformed} malformed line(s), first at ${s.firstMalformed}\n`);

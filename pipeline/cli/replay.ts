@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
 import { jsonlReplaySource } from '../../connectors/jsonl/replay-source.ts';
+import { databaseStores } from '../../sinks/postgres/stores.ts';
 import type { Graph } from '../graph.ts';
 import { EmbeddedBroker, embeddedContext } from '../jobs/contexts.ts';
 import { loadJob } from '../jobs/registry.ts';
@@ -20,6 +21,8 @@ export interface ReplayCommandOptions {
   readonly out?: string;
   readonly speed?: number;
   readonly set: Record<string, string>;
+  /** Store the job's tables (clips) in the database (PGlite under ./data, or `DATABASE_URL`). */
+  readonly store?: boolean;
 }
 
 export interface ReplaySummary {
@@ -50,6 +53,7 @@ export async function replayCommand(
     options: options.set,
     inputs,
     outputs,
+    ...(options.store ? { stores: databaseStores({ url: process.env.DATABASE_URL }) } : {}),
   });
   const graph = definition.build(ctx).graph();
 

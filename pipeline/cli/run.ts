@@ -1,11 +1,13 @@
 /**
  * `scout run <job|file.ts>`: runs a job on the embedded default. Its input topic is fed with
  * generated chat (the stand-in for the monitor job until Twitch is connected), paced at `--speed`
- * times real time; its main output is printed as JSON Lines (or written to `--out`).
+ * times real time; its main output is printed as JSON Lines (or written to `--out`). Tables it
+ * stores into (clips) go to PGlite under `./data`, or to the Postgres server of `DATABASE_URL`.
  */
 import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
 import { memoryTopicSink } from '../../connectors/memory/memory-topic-sink.ts';
 import { syntheticChatSource } from '../../connectors/synthetic/source.ts';
+import { databaseStores } from '../../sinks/postgres/stores.ts';
 import { pipeline } from '../builder.ts';
 import { EmbeddedBroker, embeddedContext } from '../jobs/contexts.ts';
 import { loadJob } from '../jobs/registry.ts';
@@ -85,7 +87,10 @@ export async function startEmbedded(
 
 export async function runCommand(ref: string, options: RunCommandOptions): Promise<void> {
   const clock = new SystemClock();
-  const running = await startEmbedded(ref, options, clock);
+  // Tables (the highlights job's clips) go to PGlite under ./data, or to DATABASE_URL.
+  const running = await startEmbedded(ref, options, clock, {
+    stores: databaseStores({ url: process.env.DATABASE_URL }),
+  });
   const stopOnSignal = () => running.stop();
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
