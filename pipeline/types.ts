@@ -60,6 +60,12 @@ export interface Source<T> {
 
 export interface SinkContext {
   readonly clock: Clock;
+  /**
+   * What `checkpointState()` returned at the checkpoint being restored: the sink puts its output
+   * back to that point before writing (a file sink truncates to the length it had). Absent on a
+   * fresh start.
+   */
+  readonly resumeState?: unknown;
 }
 
 export interface SinkWriter<T> {
@@ -72,6 +78,11 @@ export interface SinkWriter<T> {
   write: (records: readonly T[], timestamps: readonly number[]) => Awaitable<void>;
   /** Makes everything written so far durable (called at checkpoints and at the end). */
   flush?(): Awaitable<void>;
+  /**
+   * Where the output stands, called right after `flush()` at a checkpoint and saved in it (a file
+   * sink's byte length). A sink whose writes are idempotent (upserts) needs none.
+   */
+  checkpointState?(): unknown;
   close(): Awaitable<void>;
 }
 

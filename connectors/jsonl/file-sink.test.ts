@@ -109,3 +109,24 @@ describe('jsonlFileSink to a device', () => {
     await writer.close();
   });
 });
+
+describe('jsonlFileSink resuming from a checkpoint', () => {
+  it('reports its length at a checkpoint, and on resume drops what came after and appends from there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'file-sink-resume-'));
+    const path = join(dir, 'out.jsonl');
+    const clock = new ManualClock(0);
+    const first = await jsonlFileSink<{ n: number }>(path).open({ clock });
+    await first.write([{ n: 1 }, { n: 2 }], [0, 0]);
+    await first.flush?.();
+    const state = first.checkpointState?.();
+    assert.deepEqual(state, { bytes: Buffer.byteLength('{"n":1}\n{"n":2}\n') });
+    await first.write([{ n: 3 }], [0]); // written after the checkpoint: lost in the "crash"
+    await first.close();
+
+    const resumed = await jsonlFileSink<{ n: number }>(path).open({ clock, resumeState: state });
+    await resumed.write([{ n: 4 }], [0]);
+    await resumed.close();
+    assert.equal(await readFile(path, 'utf8'), '{"n":1}\n{"n":2}\n{"n":4}\n');
+    await rm(dir, { recursive: true });
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, fsync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Awaitable, Sink, SinkWriter } from '../../pipeline/types.ts';
@@ -27,18 +27,44 @@ export function jsonlFileSink<T>(path: string, options: JsonlFileSinkOptions<T> 
   const serialize = options.serialize ?? ((record: T) => JSON.stringify(record));
   return {
     describe: () => `jsonl-file ${path === '-' ? 'stdout' : path}`,
-    async open() {
-      if (path === '-') return new JsonlWriter(process.stdout, serialize, undefined);
+    async open(ctx) {
+      if (path === '-') return new JsonlWriter(process.stdout, serialize, undefined, 0);
       try {
         await mkdir(dirname(path), { recursive: true });
-        const file = createWriteStream(path);
+        // Resuming from a checkpoint: keep the lines it covers, drop what was written after it
+        // (the job writes those again), and append from there.
+        // (A device such as /dev/null has no length to go back to.)
+        const device = await stat(path).then(
+          (st) => !st.isFile(),
+          () => false,
+        );
+        const resume = device ? undefined : resumedBytes(ctx.resumeState);
+        if (resume !== undefined) await truncate(path, resume).catch(missingIsEmpty(resume, path));
+        const file =
+          resume === undefined
+            ? createWriteStream(path)
+            : createWriteStream(path, { flags: 'r+', start: resume });
         const [fd] = (await once(file, 'open')) as [number];
-        return new JsonlWriter(file, serialize, fd);
+        return new JsonlWriter(file, serialize, fd, resume ?? 0);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new Error(`cannot write ${path}: ${reason}`, { cause: error });
       }
     },
+  };
+}
+
+/** The byte length a checkpoint recorded, if `state` is one. */
+function resumedBytes(state: unknown): number | undefined {
+  const bytes = (state as { bytes?: unknown } | undefined)?.bytes;
+  return typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
+}
+
+/** A checkpoint of an empty output may find no file yet; anything else is an error. */
+function missingIsEmpty(bytes: number, path: string) {
+  return async (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' && bytes === 0) return writeFile(path, '');
+    throw error;
   };
 }
 
@@ -51,6 +77,8 @@ class JsonlWriter<T> implements SinkWriter<T> {
     private readonly serialize: (record: T) => string,
     /** The file's descriptor when the sink opened the stream (and so closes it); stdout is only flushed. */
     private readonly fd: number | undefined,
+    /** Bytes in the file before this writer's first write. */
+    private bytes: number,
   ) {
     stream.on('error', this.onError);
   }
@@ -60,8 +88,14 @@ class JsonlWriter<T> implements SinkWriter<T> {
     if (records.length === 0) return;
     let text = '';
     for (const record of records) text += this.serialize(record) + '\n';
+    this.bytes += Buffer.byteLength(text);
     if (this.stream.write(text)) return;
     return this.drained();
+  }
+
+  /** The file's length once flushed: a checkpoint's place in the output (stdout has none). */
+  checkpointState(): { bytes: number } | undefined {
+    return this.fd === undefined ? undefined : { bytes: this.bytes };
   }
 
   async flush(): Promise<void> {

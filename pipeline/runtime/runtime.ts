@@ -136,7 +136,14 @@ export class JobRuntime {
             await step.spec.source.open({ clock: this.clock, ...(startPositions ? { startPositions } : {}) }),
           );
         } else if (step.spec.kind === 'sink') {
-          writers.set(step.id, await step.spec.sink.open({ clock: this.clock }));
+          const resumeState = restore?.operators[step.id]?.state;
+          writers.set(
+            step.id,
+            await step.spec.sink.open({
+              clock: this.clock,
+              ...(resumeState !== undefined ? { resumeState } : {}),
+            }),
+          );
         }
       }
       this.physical = plan(
@@ -223,6 +230,27 @@ export class JobRuntime {
     for (const op of p.operators) {
       await op.finish();
       if (this.failure !== undefined) throw this.failure;
+    }
+  }
+
+  /**
+   * Waits until every sink has written and flushed what it was given. Timers may fire meanwhile
+   * and hand sinks more, so it repeats until all are idle; the caller snapshots right after, with
+   * no await in between, so the snapshot's outputs are all durable.
+   */
+  async drainSinks(): Promise<void> {
+    const sinks = this.physical?.sinks ?? [];
+    while (sinks.some((s) => !s.idle())) {
+      for (const sink of sinks) await sink.drain();
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Hands checkpointed positions to the sources that commit outward (Kafka offsets). */
+  async commitPositions(positions: JobSnapshot['positions']): Promise<void> {
+    for (const source of this.physical?.sources ?? []) {
+      const saved = positions[source.id];
+      if (saved && source.reader.commit) await source.reader.commit(new Map(Object.entries(saved)));
     }
   }
 

@@ -91,10 +91,28 @@ export class SinkOperator extends Operator {
   }
 
   override async finish(): Promise<void> {
+    await this.drain();
+  }
+
+  /** Waits until the writer has written every queued record, then makes it durable. */
+  async drain(): Promise<void> {
     while (this.writing !== undefined) {
       await this.writing;
       if (this.failure !== undefined) throw this.failure;
     }
     await this.writer.flush?.();
   }
+
+  /** Everything handed to this step is written and flushed (true right after `drain()`). */
+  idle(): boolean {
+    return this.writing === undefined && this.queue.length === 0;
+  }
+
+  /** The writer's own checkpoint state (a file's length), saved as this step's state. */
+  override snapshot(): unknown {
+    return this.writer.checkpointState?.();
+  }
+
+  /** The writer got its state at open (`SinkContext.resumeState`); nothing to do here. */
+  override restore(): void {}
 }
