@@ -103,10 +103,25 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       'highlights detector: rule (default) or robust; same as --set detector=<name>',
     )
     .option('--store', "also store the job's tables (clips) in PGlite under ./data, or DATABASE_URL", false)
+    .option('--state-dir <dir>', 'checkpoint into this folder; started again after a crash, resume from it')
+    .option('--checkpoint-interval <duration>', 'time between checkpoints (with --state-dir)', (v) =>
+      parseDuration(v, '--checkpoint-interval'),
+    )
+    .option('--ignore-state', 'start empty even if --state-dir holds checkpoints', false)
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
     .action(async (files: string[], o) => {
       const set = o.detector ? { ...o.set, detector: o.detector } : o.set;
-      const s = await replayCommand(files, { job: o.job, out: o.out, speed: o.speed, set, store: o.store });
+      const s = await replayCommand(files, {
+        job: o.job,
+        out: o.out,
+        speed: o.speed,
+        set,
+        store: o.store,
+        stateDir: o.stateDir,
+        checkpointIntervalMs: o.checkpointInterval,
+        ignoreState: o.ignoreState,
+        log: (line) => err(`scout: ${line}\n`),
+      });
       const rate = s.seconds > 0 ? Math.round(s.records / s.seconds) : 0;
       if (s.malformed > 0)
         err(`scout: skipped ${s.malformed} malformed line(s), first at ${s.firstMalformed}\n`);

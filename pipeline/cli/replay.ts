@@ -15,6 +15,7 @@ import { SystemClock } from '../time/clock.ts';
 import type { Sink, Source } from '../types.ts';
 import { UsageError } from './errors.ts';
 import { progressBar } from './progress.ts';
+import { openJobState } from './state.ts';
 
 export interface ReplayCommandOptions {
   readonly job: string;
@@ -23,6 +24,12 @@ export interface ReplayCommandOptions {
   readonly set: Record<string, string>;
   /** Store the job's tables (clips) in the database (PGlite under ./data, or `DATABASE_URL`). */
   readonly store?: boolean;
+  /** Checkpoint into this folder, and resume from it after a crash. */
+  readonly stateDir?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly ignoreState?: boolean;
+  /** One-line notices (restores, fallbacks) for stderr. */
+  readonly log?: (line: string) => void;
 }
 
 export interface ReplaySummary {
@@ -57,12 +64,25 @@ export async function replayCommand(
   });
   const graph = definition.build(ctx).graph();
 
+  const state = options.stateDir
+    ? await openJobState({
+        stateDir: options.stateDir,
+        job: graph.name,
+        ignoreState: options.ignoreState ?? false,
+        clock,
+        log: options.log ?? (() => {}),
+        ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
+      })
+    : undefined;
+
   const started = clock.now();
   let bar: ReturnType<typeof progressBar> | undefined;
   let lastDraw = 0;
   const runtime = new JobRuntime(graph, {
     clock,
-    onBoundary: () => {
+    ...(state?.restore ? { restore: state.restore } : {}),
+    onBoundary: async (rt) => {
+      if (state) await state.checkpointer.onBoundary(rt);
       const now = clock.now();
       if (now - lastDraw < 100) return; // redraw at most 10 times a second
       lastDraw = now;
@@ -71,7 +91,10 @@ export async function replayCommand(
       bar.update(stats.bytesRead, { rate: `${stats.linesRead} lines` });
     },
   });
-  const result = await runtime.run().finally(() => bar?.stop());
+  const result = await runtime.run().finally(async () => {
+    bar?.stop();
+    await state?.close();
+  });
   const stats = source.stats();
   const outputsWritten = outputRecords(graph, outputs.get(definition.output)!, result.metrics);
   const seconds = (clock.now() - started) / 1000;
