@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 SCOUT := node bin/scout.mjs
 
-.PHONY: help install demo test unit typecheck lint format bench clean services-up services-down
+.PHONY: help install demo test unit typecheck lint format bench bench-checkpoint clean services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ format: $(NODE_MODULES) ## format the code in place
 bench: $(NODE_MODULES) ## engine benchmark, 5 runs; figures saved under bench/results
 	@mkdir -p bench/results
 	$(SCOUT) bench engine --runs 5 --json | tee bench/results/engine.json
+
+bench-checkpoint: $(NODE_MODULES) ## checkpoint benchmark, 1,000,000 keys; figures saved under bench/results
+	@mkdir -p bench/results
+	$(SCOUT) bench checkpoint --json | tee bench/results/checkpoint.json
 
 clean: ## remove runtime data and scratch output
 	rm -rf data out

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { GraphError } from '../builder.ts';
 import { JobNotFoundError } from '../jobs/registry.ts';
 import { benchEngine } from './bench.ts';
+import { benchCheckpointCommand } from './bench-checkpoint.ts';
 import { demoCommand } from './demo.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors.ts';
 import { evalCommand, formatEval } from './eval.ts';
@@ -202,6 +203,18 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         out(
           `median of ${o.runs}: ${report.messages_per_s.toLocaleString('en')} messages/s, peak RSS ${report.peak_rss_mb} MB\n`,
         );
+    });
+
+  bench
+    .command('checkpoint')
+    .description(
+      'checkpoint store: full, incremental (1% of keys changed) and restore times and sizes of highlights-like state',
+    )
+    .option('--keys <n>', 'channels in the state (the targets are for 1,000,000)', int('--keys'), 1_000_000)
+    .option('--runs <r>', 'repetitions; medians are reported', int('--runs'), 3)
+    .option('--json', 'print the figures as JSON', false)
+    .action(async (o) => {
+      await benchCheckpointCommand({ keys: o.keys, runs: o.runs, json: o.json }, out);
     });
 
   program

@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ClassicLevel } from 'classic-level';
 import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
 import { jsonlReplaySource } from '../../connectors/jsonl/replay-source.ts';
 import { replayCommand } from '../../pipeline/cli/replay.ts';
@@ -90,7 +91,7 @@ for (const name of cases) {
       batchSize,
       onBoundary: async (rt) => {
         boundaries++;
-        if (boundaries === crashAt) {
+        if (boundaries === crashAt || boundaries === crashAt + 1) {
           await state.checkpointer.checkpoint(rt);
           checkpointed = true;
         }
@@ -101,8 +102,39 @@ for (const name of cases) {
     await state.close();
     assert.ok(checkpointed, 'the run ended before its checkpoint');
 
-    const summary = await replayCommand(inputs, { job: join(dir, 'job.ts'), out, set: {}, stateDir });
+    // On one case, also damage the newest checkpoint: recovery must fall back to the one before.
+    const corrupt = name === 'highlights';
+    if (corrupt) await corruptNewestCheckpoint(stateDir);
+    const notices: string[] = [];
+    const summary = await replayCommand(inputs, {
+      job: join(dir, 'job.ts'),
+      out,
+      set: {},
+      stateDir,
+      log: (line) => notices.push(line),
+    });
     assert.ok(summary.records < total, 'the restored run replayed everything: it did not resume');
+    assert.match(notices.at(-1)!, corrupt ? /^restoring checkpoint 1 of / : /^restoring checkpoint 2 of /);
+    if (corrupt)
+      assert.match(
+        notices[0]!,
+        /^checkpoint 2 in .* is unusable \(corrupt: .*\); falling back to an older one$/,
+      );
     assert.equal(readFileSync(out, 'utf8'), readFileSync(join(dir, 'expected.jsonl'), 'utf8'));
   });
+}
+
+/** Flips one bit in the newest checkpoint's stored keyed state, as a bad disk would. */
+async function corruptNewestCheckpoint(stateDir: string): Promise<void> {
+  const db = new ClassicLevel<string, Uint8Array>(stateDir, { valueEncoding: 'view' });
+  await db.open();
+  try {
+    const [last] = await db.iterator({ gte: 'd!', lt: 'd"', reverse: true, limit: 1 }).all();
+    assert.ok(last, 'no keyed state stored');
+    const altered = Uint8Array.from(last[1]);
+    altered[altered.length - 1]! ^= 1;
+    await db.put(last[0], altered);
+  } finally {
+    await db.close();
+  }
 }
