@@ -44,9 +44,12 @@ export interface CheckpointRecord {
   readonly incremental: boolean;
   readonly bytes: number;
   readonly keys: number;
-  /** Processing time from the drain to the durable write. */
+  /**
+   * Processing time from the drain to the durable write. The runtime awaits its boundary hook, so
+   * this is also how long processing stood still.
+   */
   readonly durationMs: number;
-  /** Of that, the time the job was paused for the drain and the snapshot. */
+  /** Of that, the drain and the snapshot; the rest is the store's write. */
   readonly pauseMs: number;
 }
 

@@ -126,8 +126,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       const rate = s.seconds > 0 ? Math.round(s.records / s.seconds) : 0;
       if (s.malformed > 0)
         err(`scout: skipped ${s.malformed} malformed line(s), first at ${s.firstMalformed}\n`);
+      const checkpoints = s.checkpoints
+        ? `; ${s.checkpoints.count} checkpoints, longest pause ${Math.round(s.checkpoints.longestPauseMs)} ms`
+        : '';
       err(
-        `replayed ${s.records} messages → ${s.outputs} outputs in ${s.seconds.toFixed(2)} s (${rate} messages/s)\n`,
+        `replayed ${s.records} messages → ${s.outputs} outputs in ${s.seconds.toFixed(2)} s (${rate} messages/s)${checkpoints}\n`,
       );
     });
 

@@ -39,6 +39,8 @@ export interface ReplaySummary {
   /** Where the first malformed line was, e.g. `chat.jsonl:51 (Unexpected token)`. */
   readonly firstMalformed?: string;
   readonly seconds: number;
+  /** With `stateDir`: checkpoints taken, and the longest time one held processing up. */
+  readonly checkpoints?: { readonly count: number; readonly longestPauseMs: number };
 }
 
 export async function replayCommand(
@@ -64,6 +66,7 @@ export async function replayCommand(
   });
   const graph = definition.build(ctx).graph();
 
+  const pauses: number[] = [];
   const state = options.stateDir
     ? await openJobState({
         stateDir: options.stateDir,
@@ -72,6 +75,8 @@ export async function replayCommand(
         clock,
         log: options.log ?? (() => {}),
         ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
+        // The loop waits for the whole checkpoint (the write included), so its duration is the pause.
+        onCheckpoint: (c) => pauses.push(c.durationMs),
       })
     : undefined;
 
@@ -105,6 +110,7 @@ export async function replayCommand(
     malformed: stats.malformed,
     ...(first ? { firstMalformed: `${first.file}:${first.line} (${first.error})` } : {}),
     seconds,
+    ...(state ? { checkpoints: { count: pauses.length, longestPauseMs: Math.max(0, ...pauses) } } : {}),
   };
 }
 
