@@ -8,7 +8,8 @@
  *      in `asyncMap` and `delay`, timers, open windows, watermarks, keyed state (all of it in the
  *      first checkpoint of a run, then only the keys changed since the last one) and the source
  *      positions;
- *   3. write the snapshot to the store as one atomic batch under the next checkpoint id;
+ *   3. write the snapshot to the store under the next checkpoint id, atomically: the store writes
+ *      the data first and the manifest that makes it visible last (an incremental is one batch);
  *   4. only once that write is durable, commit the source positions outward (Kafka offsets);
  *   5. record its duration, size and the time of the last success.
  *

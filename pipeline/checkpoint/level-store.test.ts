@@ -217,6 +217,20 @@ describe('LevelCheckpointStore', () => {
     await store.close();
   });
 
+  it('restores a table that only an incremental brought, after the tables of its base', async () => {
+    const store = await LevelCheckpointStore.open(tempDir());
+    const base = { incremental: false, tables: { a: { entries: [['x', 1, 0] as const], deleted: [] } } };
+    await store.write(1, job(base), 0);
+    const later = { incremental: true, tables: { b: { entries: [[2, 'two', 5] as const], deleted: [] } } };
+    await store.write(2, job(later), 0);
+    const loaded = await store.load();
+    await store.close();
+    assert.deepStrictEqual(loaded?.snapshot.keyed, {
+      incremental: false,
+      tables: { a: { entries: [['x', 1, 0]], deleted: [] }, b: { entries: [[2, 'two', 5]], deleted: [] } },
+    });
+  });
+
   it('keeps the newest `keep` checkpoints and deletes what none of their chains reads', async () => {
     const dir = tempDir();
     const t = twins();

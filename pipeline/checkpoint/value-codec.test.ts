@@ -99,6 +99,32 @@ describe('value codec', () => {
     });
   });
 
+  it('skips any value without building it, landing on the next one', () => {
+    const values = [
+      null,
+      -7,
+      1.5,
+      'ünïcödé',
+      [1, 2, 3, 4],
+      [1, 300, 3, 4],
+      [0.5, 1, 2, 3],
+      ['a', ['b', { c: 1 }]],
+      { since: 1, counts: [0, 1, 2] },
+      { since: 2, counts: [3, 4, 5] },
+    ];
+    const enc = new Encoder();
+    for (const v of values) {
+      enc.value(v);
+      enc.value('marker');
+    }
+    const d = new Decoder(enc.take());
+    for (let i = 0; i < values.length; i++) {
+      d.skip();
+      assert.equal(d.value(), 'marker', `after skipping value ${i}`);
+    }
+    assert.ok(d.done);
+  });
+
   it('refuses what is not plain data, naming it', () => {
     const enc = new Encoder();
     assert.throws(() => enc.value(new Map()), /must be plain data; found a Map object/);

@@ -4,8 +4,9 @@
  *
  * JSON was measured first and is too slow for the issue's targets: a million channels of
  * highlights state (a small object and a 60-count history each) is 333 MB of JSON that takes
- * ~1.9 s to stringify and ~2.5 s to parse on this machine, before LevelDB sees a byte; `v8.serialize`
- * is slower still (~4 s each way). This encoding is shaped for what keyed state holds:
+ * ~2 s to stringify and ~2.5 s to parse on this machine, before LevelDB sees a byte, and
+ * `v8.serialize` is slower still (~4 s each way). This encoding (~150 MB for the same state) is
+ * shaped for what keyed state holds:
  * - arrays of numbers (histories, counts) are packed as raw bytes, 1, 4 or 8 per element, the
  *   smallest that holds every element exactly;
  * - objects of the same shape (every entry of a table, usually) name their keys once per record:
@@ -14,8 +15,8 @@
  *   numbers, string keys stay strings, and -Infinity, NaN and -0 survive (JSON loses all three).
  *
  * An `Encoder` writes values one after another into a record and `take()` hands the record out;
- * a `Decoder` reads them back in the same order. Shape numbers are local to a record, so records
- * decode independently of each other.
+ * a `Decoder` reads them back in the same order, or `skip()`s one without building it. Shape
+ * numbers are local to a record, so records decode independently of each other.
  *
  * @example
  * const enc = new Encoder();
@@ -39,8 +40,8 @@ const OBJECT_NEW_SHAPE = 11;
 const OBJECT_SHAPE = 12;
 
 /**
- * Arrays shorter than this are encoded element by element: the packing scan costs more than it
- * saves on one or two numbers. Any value ≥ 1 is correct; it only moves that break-even point.
+ * Arrays shorter than this are encoded element by element, where packing saves a byte or two at
+ * most. Any value ≥ 1 is correct; it only trades those bytes against a scan per short array.
  */
 const PACK_MIN_LENGTH = 4;
 
@@ -274,50 +275,60 @@ export class Encoder {
   }
 
   private object(o: Record<string, unknown>): void {
-    const keys = Object.keys(o);
-    const shape = this.shapeOf(keys);
+    const shape = this.shapeOf(o);
     if (shape.id < 0) {
       shape.id = this.numbered.length;
       this.numbered.push(shape);
       this.byte(OBJECT_NEW_SHAPE);
-      this.varint(keys.length);
-      for (const k of keys) this.string(k);
+      this.varint(shape.keys.length);
+      for (const k of shape.keys) this.string(k);
     } else {
       this.byte(OBJECT_SHAPE);
       this.varint(shape.id);
     }
-    for (let i = 0; i < keys.length; i++) this.value(o[keys[i]!]);
+    shape.write(this, o);
   }
 
   /**
-   * The shape with these keys in this order. Candidates are found by first key and compared key
-   * by key: property names are internalised strings, so each comparison is a pointer compare, and
-   * no joined signature string has to be built and hashed per object.
+   * The shape of `o`: candidates are found by first key and checked key by key with `for…in`,
+   * which allocates nothing (`Object.keys` per object was a million garbage arrays per table).
+   * Property names are internalised strings, so each comparison is a pointer compare.
    */
-  private shapeOf(keys: readonly string[]): Shape {
-    const first = keys.length === 0 ? '' : keys[0]!;
+  private shapeOf(o: Record<string, unknown>): Shape {
+    let first = '';
+    for (const k in o) {
+      first = k;
+      break;
+    }
     let candidates = this.shapes.get(first);
     if (candidates === undefined) {
       candidates = [];
       this.shapes.set(first, candidates);
     }
-    for (const shape of candidates) {
-      const sk = shape.keys;
-      if (sk.length !== keys.length) continue;
-      let i = 1;
-      while (i < sk.length && sk[i] === keys[i]) i++;
-      if (i >= sk.length) return shape;
-    }
-    const shape: Shape = { keys: keys.slice(), id: -1 };
+    for (const shape of candidates) if (hasKeys(o, shape.keys)) return shape;
+    const keys = Object.keys(o);
+    const shape: Shape = { keys, id: -1, write: writer(keys) };
     candidates.push(shape);
     return shape;
   }
+}
+
+/** True when `o`'s keys are `keys`, in that order. */
+function hasKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in o) {
+    if (k !== keys[i]) return false;
+    i++;
+  }
+  return i === keys.length;
 }
 
 /** An object layout seen in the current record; `id` is -1 until its key list has been written. */
 interface Shape {
   readonly keys: readonly string[];
   id: number;
+  /** Encodes an object of this shape's values, in key order. */
+  readonly write: (e: Encoder, o: Record<string, unknown>) => void;
 }
 
 export class Decoder {
@@ -516,6 +527,27 @@ function builder(keys: readonly string[]): (d: Decoder) => Record<string, unknow
   build = new Function('d', `return { ${fields} };`) as (d: Decoder) => Record<string, unknown>;
   builders.set(signature, build);
   return build;
+}
+
+/**
+ * The encoding side of `builder`: reads each key as a named property, so V8 can give each read an
+ * inline cache instead of one megamorphic keyed lookup for every key of every object.
+ */
+const writers = new Map<string, (e: Encoder, o: Record<string, unknown>) => void>();
+
+function writer(keys: readonly string[]): (e: Encoder, o: Record<string, unknown>) => void {
+  const signature = JSON.stringify(keys);
+  let write = writers.get(signature);
+  if (write !== undefined) return write;
+  if (writers.size >= MAX_BUILDERS) {
+    return (e, o) => {
+      for (const k of keys) e.value(o[k]);
+    };
+  }
+  const reads = keys.map((k) => `e.value(o[${JSON.stringify(k)}]);`).join(' ');
+  write = new Function('e', 'o', reads) as (e: Encoder, o: Record<string, unknown>) => void;
+  writers.set(signature, write);
+  return write;
 }
 
 /** The slow path, once the cache is full: compiling a builder per object would be slower still. */

@@ -85,7 +85,7 @@ export async function replayCommand(
   let lastDraw = 0;
   const runtime = new JobRuntime(graph, {
     clock,
-    ...(state?.restore ? { restore: state.restore } : {}),
+    ...(state?.restore ? { restore: state.restore, adoptRestore: true } : {}),
     onBoundary: async (rt) => {
       if (state) await state.checkpointer.onBoundary(rt);
       const now = clock.now();

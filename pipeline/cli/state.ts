@@ -57,7 +57,8 @@ export async function openJobState(options: JobStateOptions): Promise<JobState> 
     }
     const checkpointer = new Checkpointer(store, {
       clock: options.clock,
-      firstId: decision.firstId,
+      // The store also knows ids of checkpoints that never finished; never reuse one.
+      firstId: Math.max(decision.firstId, store.nextId),
       ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
       ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
     });

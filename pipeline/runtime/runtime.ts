@@ -39,6 +39,11 @@ export interface RunOptions {
   readonly state?: StateBackend;
   /** Resume from a snapshot taken by `snapshot()`. */
   readonly restore?: JobSnapshot;
+  /**
+   * The restore snapshot's keyed values were freshly decoded and nothing else holds them, so they
+   * are taken over without a copy (copying 1 M keys took 13 s of a 16 s restore).
+   */
+  readonly adoptRestore?: boolean;
   /** Called between batches, at a consistent point (checkpoints, progress). */
   readonly onBoundary?: (runtime: JobRuntime) => void | Promise<void>;
 }
@@ -279,7 +284,7 @@ export class JobRuntime {
       if (saved.watermark !== null) op.restoreWatermark(saved.watermark);
       if (saved.state !== undefined) op.restore(saved.state);
     }
-    this.state.restore(snapshot.keyed);
+    this.state.restore(snapshot.keyed, { adopt: this.options.adoptRestore ?? false });
     // Event-time TTL reads this; left at −∞ until the first boundary, state written by the first
     // batch after a restore would age from a later time than in an uninterrupted run.
     this.trackEventTime(p);

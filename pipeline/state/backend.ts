@@ -38,8 +38,11 @@ export interface StateBackend {
   table<V>(stepId: string, name: string, options?: TtlOptions): StateTable<V>;
   /** Full content, or with `incremental` only what changed since the previous snapshot. */
   snapshot(options?: { incremental?: boolean }): BackendSnapshot;
-  /** Replaces (full) or patches (incremental) the tables' content. */
-  restore(snapshot: BackendSnapshot): void;
+  /**
+   * Replaces (full) or patches (incremental) the tables' content. With `adopt`, the values are taken
+   * over without a copy: only for a snapshot nothing else holds (freshly decoded from a store).
+   */
+  restore(snapshot: BackendSnapshot, options?: { adopt?: boolean }): void;
 }
 
 /** Times a table's TTL is measured in. */
@@ -160,7 +163,7 @@ class MemoryTable<V> implements StateTable<V> {
     return { entries, deleted };
   }
 
-  restore(snapshot: TableSnapshot, incremental: boolean): void {
+  restore(snapshot: TableSnapshot, incremental: boolean, adopt: boolean): void {
     if (!incremental) {
       this.cells.clear();
       this.unaged.clear();
@@ -173,7 +176,9 @@ class MemoryTable<V> implements StateTable<V> {
       // An unaged entry's −∞ comes back as null from a JSON round trip; it is still unaged.
       const finite = Number.isFinite(written);
       this.cells.set(key, {
-        value: structuredClone(value) as V,
+        // Copied unless adopted: a snapshot held elsewhere (a test's, a savepoint in memory) must
+        // not change when this table's values are updated in place.
+        value: (adopt ? value : structuredClone(value)) as V,
         written: finite ? written : Number.NEGATIVE_INFINITY,
       });
       if (finite) this.unaged.delete(key);
@@ -207,11 +212,11 @@ export class MemoryStateBackend implements StateBackend {
     return { incremental, tables };
   }
 
-  restore(snapshot: BackendSnapshot): void {
+  restore(snapshot: BackendSnapshot, options: { adopt?: boolean } = {}): void {
     for (const [id, data] of Object.entries(snapshot.tables)) {
       const table = this.tables.get(id);
       if (!table) throw new Error(`snapshot holds state "${id}", which no step of this job declares`);
-      table.restore(data, snapshot.incremental);
+      table.restore(data, snapshot.incremental, options.adopt ?? false);
     }
   }
 }
