@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Database, openDatabase, type Queryable } from '../connectors/postgres/database.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
 import { ManualClock } from '../pipeline/time/clock.ts';
+import { insertClipRow } from '../test/services.ts';
 import { type ClipListResponse, createApp } from './index.ts';
 import { EMPTY_MESSAGE } from './page.ts';
 import { STATIC_DIR } from './static-files.ts';
@@ -17,21 +18,16 @@ const DAY = 24 * HOUR;
 
 const CURVE = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg"/>')}`;
 
-async function insertClip(db: Queryable, clipId: string, broadcasterId: number, detectedAt: number) {
+function insertClip(db: Queryable, clipId: string, broadcasterId: number, detectedAt: number) {
   const local = clipId.startsWith('local-');
-  await db.query(
-    `INSERT INTO clips (broadcaster_id, clip_id, embed_url, thumbnail_url, detected_at, created_at)
-     VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0) AT TIME ZONE 'UTC',
-             to_timestamp($6 / 1000.0) AT TIME ZONE 'UTC')`,
-    [
-      broadcasterId,
-      clipId,
-      local ? CURVE : `https://clips.twitch.tv/embed?clip=${clipId}`,
-      local ? CURVE : `https://clips-media-assets2.twitch.tv/${clipId}-preview-480x272.jpg`,
-      detectedAt,
-      detectedAt + 25_000,
-    ],
-  );
+  return insertClipRow(db, {
+    clip_id: clipId,
+    broadcaster_id: broadcasterId,
+    embed_url: local ? CURVE : `https://clips.twitch.tv/embed?clip=${clipId}`,
+    thumbnail_url: local ? CURVE : `https://clips-media-assets2.twitch.tv/${clipId}-preview-480x272.jpg`,
+    detected_at: detectedAt,
+    created_at: detectedAt + 25_000,
+  });
 }
 
 /** A database that is down: every query fails the way `pg` reports a refused connection. */

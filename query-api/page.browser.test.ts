@@ -8,6 +8,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { type Database, openDatabase, type Queryable } from '../connectors/postgres/database.ts';
 import { migrate } from '../connectors/postgres/migrate.ts';
 import { ManualClock } from '../pipeline/time/clock.ts';
+import { insertClipRow } from '../test/services.ts';
 import { createApp, type RunningServer, startServer } from './index.ts';
 import { EMPTY_MESSAGE } from './page.ts';
 
@@ -30,20 +31,16 @@ function curve(spikeAt: number): string {
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
 
-async function insertClip(db: Queryable, clipId: string, broadcasterId: number, detectedAt: number) {
+function insertClip(db: Queryable, clipId: string, broadcasterId: number, detectedAt: number) {
   const local = clipId.startsWith('local-');
   const image = curve(8 + ([...clipId].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 1000, 7) % 45));
-  await db.query(
-    `INSERT INTO clips (broadcaster_id, clip_id, embed_url, thumbnail_url, detected_at)
-     VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0) AT TIME ZONE 'UTC')`,
-    [
-      broadcasterId,
-      clipId,
-      local ? image : `https://clips.twitch.tv/embed?clip=${clipId}`,
-      local ? image : `https://clips-media-assets2.twitch.tv/${clipId}-preview-480x272.jpg`,
-      detectedAt,
-    ],
-  );
+  return insertClipRow(db, {
+    clip_id: clipId,
+    broadcaster_id: broadcasterId,
+    embed_url: local ? image : `https://clips.twitch.tv/embed?clip=${clipId}`,
+    thumbnail_url: local ? image : `https://clips-media-assets2.twitch.tv/${clipId}-preview-480x272.jpg`,
+    detected_at: detectedAt,
+  });
 }
 
 describe('clip page in a browser', {

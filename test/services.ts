@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { type Database, openDatabase, type Queryable } from '../connectors/postgres/database.ts';
 
 const SERVICES_SCRIPT = new URL('../scripts/services', import.meta.url).pathname;
 
@@ -84,4 +85,68 @@ async function onServer(url: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A database a suite runs against, and how to get rid of it afterwards. */
+export interface OpenedTestDatabase {
+  readonly db: Database;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The two databases streamscout runs on, for suites that must behave the same on both: an
+ * in-memory PGlite, and a fresh database of its own on the real Postgres server.
+ *
+ * @example
+ * for (const [name, open] of DATABASE_TARGETS) describe(name, () => { … await open() … });
+ */
+export const DATABASE_TARGETS: ReadonlyArray<readonly [string, () => Promise<OpenedTestDatabase>]> = [
+  [
+    'PGlite',
+    async () => {
+      const db = await openDatabase({ dataDir: 'memory://' });
+      return { db, dispose: () => db.close() };
+    },
+  ],
+  [
+    'the Postgres server',
+    async () => {
+      const testDb = await createTestDatabase();
+      const db = await openDatabase({ url: testDb.url });
+      return {
+        db,
+        dispose: async () => {
+          await db.close();
+          await testDb.drop();
+        },
+      };
+    },
+  ],
+];
+
+/** A row for the clips table as a test states it; `created_at` defaults to the table's NOW(). */
+export interface ClipRow {
+  readonly clip_id: string;
+  readonly broadcaster_id: number;
+  readonly embed_url: string;
+  readonly thumbnail_url: string;
+  readonly detected_at: number;
+  readonly created_at?: number;
+}
+
+/** Inserts `row` directly (epoch ms stored as UTC wall times, as the clip sink stores them). */
+export async function insertClipRow(db: Queryable, row: ClipRow): Promise<void> {
+  await db.query(
+    `INSERT INTO clips (broadcaster_id, clip_id, embed_url, thumbnail_url, detected_at, created_at)
+     VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0) AT TIME ZONE 'UTC',
+             COALESCE(to_timestamp($6 / 1000.0) AT TIME ZONE 'UTC', NOW()))`,
+    [
+      row.broadcaster_id,
+      row.clip_id,
+      row.embed_url,
+      row.thumbnail_url,
+      row.detected_at,
+      row.created_at ?? null,
+    ],
+  );
 }

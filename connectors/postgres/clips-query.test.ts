@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { insertClipRow } from '../../test/services.ts';
 import { listClips } from './clips-query.ts';
 import { type Database, openDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
 
 const T0 = Date.parse('2026-11-20T10:00:00.123Z');
 
-async function insertClip(db: Database, clipId: string, broadcasterId: number, detectedAt: number) {
-  await db.query(
-    `INSERT INTO clips (broadcaster_id, clip_id, embed_url, thumbnail_url, detected_at, created_at)
-     VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0) AT TIME ZONE 'UTC',
-             to_timestamp($6 / 1000.0) AT TIME ZONE 'UTC')`,
-    [
-      broadcasterId,
-      clipId,
-      `https://clips.twitch.tv/embed?clip=${clipId}`,
-      `https://example.test/${clipId}.jpg`,
-      detectedAt,
-      detectedAt + 25_000,
-    ],
-  );
+function insertClip(db: Database, clipId: string, broadcasterId: number, detectedAt: number) {
+  return insertClipRow(db, {
+    clip_id: clipId,
+    broadcaster_id: broadcasterId,
+    embed_url: `https://clips.twitch.tv/embed?clip=${clipId}`,
+    thumbnail_url: `https://example.test/${clipId}.jpg`,
+    detected_at: detectedAt,
+    created_at: detectedAt + 25_000,
+  });
 }
 
 describe('listClips', () => {

@@ -3,8 +3,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createTestDatabase } from '../../test/services.ts';
-import { type Database, openDatabase } from './database.ts';
+import { DATABASE_TARGETS } from '../../test/services.ts';
+import type { Database } from './database.ts';
 import { MIGRATIONS_DIR, MigrationError, migrate, readMigrations, splitStatements } from './migrate.ts';
 
 /** A scratch copy of the shipped migrations, which a test may then change. */
@@ -170,20 +170,4 @@ function migrateSuite(name: string, open: () => Promise<{ db: Database; dispose:
   });
 }
 
-migrateSuite('PGlite', async () => {
-  const db = await openDatabase({ dataDir: 'memory://' });
-  return { db, dispose: () => db.close() };
-});
-
-// A database of its own per test, so that each starts from an empty schema.
-migrateSuite('the Postgres server', async () => {
-  const testDb = await createTestDatabase();
-  const db = await openDatabase({ url: testDb.url });
-  return {
-    db,
-    dispose: async () => {
-      await db.close();
-      await testDb.drop();
-    },
-  };
-});
+for (const [name, open] of DATABASE_TARGETS) migrateSuite(name, open);

@@ -9,7 +9,7 @@ import { track } from '../../pipeline/testing/promises.ts';
 import { fromArray, fromPartitions } from '../../pipeline/testing/sources.ts';
 import { ManualClock, settle } from '../../pipeline/time/clock.ts';
 import type { Clip } from '../../schemas/clip.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/services.ts';
+import { createTestDatabase, DATABASE_TARGETS, type TestDatabase } from '../../test/services.ts';
 import { postgresClipSink } from './clip-sink.ts';
 
 /** 2026-11-20T10:00:00.000Z */
@@ -310,22 +310,7 @@ function sinkSuite(name: string, open: () => Promise<{ db: Database; dispose: ()
   });
 }
 
-sinkSuite('PGlite', async () => {
-  const db = await openDatabase({ dataDir: 'memory://' });
-  return { db, dispose: () => db.close() };
-});
-
-sinkSuite('the Postgres server', async () => {
-  const testDb = await createTestDatabase();
-  const db = await openDatabase({ url: testDb.url });
-  return {
-    db,
-    dispose: async () => {
-      await db.close();
-      await testDb.drop();
-    },
-  };
-});
+for (const [name, open] of DATABASE_TARGETS) sinkSuite(name, open);
 
 /**
  * A TCP proxy in front of the test server that can refuse connections (and cut the open ones) and
