@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database } from './database.ts';
+import { type Database, type OpenOptions, openDatabase } from './database.ts';
+import { errorText, isTransientError } from './errors.ts';
 
 /** The migrations shipped with streamscout. */
 export const MIGRATIONS_DIR = new URL('../../db/migrations/', import.meta.url).pathname;
@@ -105,4 +106,29 @@ export function splitStatements(sql: string): string[] {
     .split(';')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/**
+ * Opens the database `options` name and brings its schema up to date — what every command that
+ * reads or writes the tables does first. If migrating fails the database is closed again, and the
+ * error is one line saying whether the server was unreachable or a migration failed.
+ *
+ * @example
+ * const { db } = await openMigratedDatabase({ url: process.env.DATABASE_URL });
+ */
+export async function openMigratedDatabase(
+  options: OpenOptions & { readonly migrationsDir?: string },
+): Promise<{ db: Database; migrations: MigrateResult }> {
+  const db = await openDatabase(options);
+  try {
+    return { db, migrations: await migrate(db, options.migrationsDir) };
+  } catch (error) {
+    await db.close().catch(() => {});
+    if (error instanceof MigrationError) throw error;
+    // The pool connects lazily, so an unreachable server shows up as the first statement failing.
+    if (isTransientError(error)) {
+      throw new Error(`cannot reach the database at ${db.describe()}: ${errorText(error)}`, { cause: error });
+    }
+    throw new Error(`migrating ${db.describe()} failed: ${errorText(error)}`, { cause: error });
+  }
 }

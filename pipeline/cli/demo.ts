@@ -4,15 +4,12 @@
  * `./data` (or the Postgres server of `DATABASE_URL`) → the clip page at http://127.0.0.1:PORT.
  * A status line says what is happening; Ctrl-C stops everything cleanly.
  */
-import { openDatabase } from '../../connectors/postgres/database.ts';
-import { migrate } from '../../connectors/postgres/migrate.ts';
-import { createApp } from '../../query-api/app.ts';
-import { startServer } from '../../query-api/server.ts';
 import type { Detection } from '../../schemas/detection.ts';
 import { postgresClipSink } from '../../sinks/postgres/clip-sink.ts';
 import { SystemClock } from '../time/clock.ts';
 import type { Sink } from '../types.ts';
 import { startEmbedded } from './run.ts';
+import { startClipServer } from './serve.ts';
 
 export interface DemoOptions {
   readonly channels: number;
@@ -35,15 +32,12 @@ const START_BEFORE_NOW_MS = 6 * 24 * 3_600_000;
 
 export async function demoCommand(options: DemoOptions, write: (s: string) => void): Promise<void> {
   const clock = new SystemClock();
-  const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: options.dataDir });
-  let server: Awaited<ReturnType<typeof startServer>> | undefined;
-  try {
-    await migrate(db);
-    server = await startServer(createApp({ db, clock }), { port: options.port });
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
+  const { db, server } = await startClipServer({
+    port: options.port,
+    databaseUrl: process.env.DATABASE_URL,
+    dataDir: options.dataDir,
+    clock,
+  });
 
   let detections = 0;
   const recent: Detection[] = [];

@@ -2,9 +2,8 @@
  * `scout migrate`: applies the SQL files of `db/migrations` that the database has not seen yet —
  * on the Postgres server of `DATABASE_URL`, or else on the embedded PGlite in `data/pglite`.
  */
-import { type Database, DEFAULT_PGLITE_DIR, openDatabase } from '../../connectors/postgres/database.ts';
-import { errorText, isTransientError } from '../../connectors/postgres/errors.ts';
-import { type MigrateResult, MigrationError, migrate } from '../../connectors/postgres/migrate.ts';
+import { DEFAULT_PGLITE_DIR } from '../../connectors/postgres/database.ts';
+import { type MigrateResult, openMigratedDatabase } from '../../connectors/postgres/migrate.ts';
 
 export interface MigrateCommandOptions {
   /** A `postgres://` URL; without it the embedded PGlite is migrated. */
@@ -27,30 +26,19 @@ export async function migrateCommand(
   options: MigrateCommandOptions,
   out: (s: string) => void,
 ): Promise<MigrateResult> {
-  const db = options.databaseUrl
-    ? await openDatabase({ url: options.databaseUrl })
-    : await openDatabase({ dataDir: options.dataDir ?? DEFAULT_PGLITE_DIR });
+  const { db, migrations } = await openMigratedDatabase({
+    ...(options.databaseUrl
+      ? { url: options.databaseUrl }
+      : { dataDir: options.dataDir ?? DEFAULT_PGLITE_DIR }),
+    ...(options.migrationsDir !== undefined ? { migrationsDir: options.migrationsDir } : {}),
+  });
   try {
-    const result = await migrateOrExplain(db, options.migrationsDir);
-    for (const name of result.applied) out(`applied ${name}\n`);
+    for (const name of migrations.applied) out(`applied ${name}\n`);
     out(
-      `migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied (${db.describe()})\n`,
+      `migrations: ${migrations.applied.length} applied, ${migrations.alreadyApplied.length} already applied (${db.describe()})\n`,
     );
-    return result;
+    return migrations;
   } finally {
     await db.close().catch(() => {});
-  }
-}
-
-async function migrateOrExplain(db: Database, dir: string | undefined): Promise<MigrateResult> {
-  try {
-    return await (dir === undefined ? migrate(db) : migrate(db, dir));
-  } catch (error) {
-    if (error instanceof MigrationError) throw error;
-    // The pool connects lazily, so an unreachable server shows up as the first statement failing.
-    if (isTransientError(error)) {
-      throw new Error(`cannot reach the database at ${db.describe()}: ${errorText(error)}`, { cause: error });
-    }
-    throw new Error(`migrating ${db.describe()} failed: ${errorText(error)}`, { cause: error });
   }
 }

@@ -5,11 +5,11 @@
  * the database.
  */
 
-import { openDatabase } from '../../connectors/postgres/database.ts';
-import { migrate } from '../../connectors/postgres/migrate.ts';
+import type { Database } from '../../connectors/postgres/database.ts';
+import { openMigratedDatabase } from '../../connectors/postgres/migrate.ts';
 import { createApp } from '../../query-api/app.ts';
-import { startServer } from '../../query-api/server.ts';
-import { SystemClock } from '../time/clock.ts';
+import { type RunningServer, startServer } from '../../query-api/server.ts';
+import { type Clock, SystemClock } from '../time/clock.ts';
 
 export interface ServeOptions {
   /** TCP port; 0 picks a free one. */
@@ -31,21 +31,11 @@ export interface ServeOptions {
  * await serveCommand({ port: 8080 }, (s) => process.stdout.write(s));
  */
 export async function serveCommand(options: ServeOptions, out: (s: string) => void): Promise<void> {
-  const db = await openDatabase({
-    url: options.databaseUrl ?? process.env.DATABASE_URL,
-    dataDir: options.dataDir,
+  const { db, server } = await startClipServer({
+    ...options,
+    databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL,
+    clock: new SystemClock(),
   });
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    await migrate(db);
-    server = await startServer(createApp({ db, clock: new SystemClock() }), {
-      port: options.port,
-      hostname: options.hostname,
-    });
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
   out(`serving ${server.url} (clips from ${db.describe()})\n`);
 
   let stop = () => {};
@@ -66,4 +56,28 @@ export async function serveCommand(options: ServeOptions, out: (s: string) => vo
     await db.close();
   }
   out('stopped\n');
+}
+
+/**
+ * Opens and migrates the database, then serves the query API and the clip page over it — what
+ * `serve` and `demo` share. If the server cannot start, the database is closed again.
+ */
+export async function startClipServer(options: {
+  readonly port: number;
+  readonly hostname?: string | undefined;
+  readonly databaseUrl?: string | undefined;
+  readonly dataDir?: string | undefined;
+  readonly clock: Clock;
+}): Promise<{ db: Database; server: RunningServer }> {
+  const { db } = await openMigratedDatabase({ url: options.databaseUrl, dataDir: options.dataDir });
+  try {
+    const server = await startServer(createApp({ db, clock: options.clock }), {
+      port: options.port,
+      hostname: options.hostname,
+    });
+    return { db, server };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
 }

@@ -3,8 +3,8 @@
  * opens the database, and one that does opens it (PGlite under `./data`, or `DATABASE_URL`) and
  * applies the migrations when its sink starts, not when the graph is built.
  */
-import { type Database, DEFAULT_PGLITE_DIR, openDatabase } from '../../connectors/postgres/database.ts';
-import { migrate } from '../../connectors/postgres/migrate.ts';
+import { type Database, DEFAULT_PGLITE_DIR } from '../../connectors/postgres/database.ts';
+import { openMigratedDatabase } from '../../connectors/postgres/migrate.ts';
 import type { Sink } from '../../pipeline/types.ts';
 import { postgresClipSink } from './clip-sink.ts';
 
@@ -16,16 +16,7 @@ export interface DatabaseTarget {
 
 /** The tables streamscout jobs store into, each bound to a sink on `target`. */
 export function databaseStores(target: DatabaseTarget): ReadonlyMap<string, Sink<unknown>> {
-  const open = async (): Promise<Database> => {
-    const db = await openDatabase(target);
-    try {
-      await migrate(db);
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-    return db;
-  };
+  const open = async (): Promise<Database> => (await openMigratedDatabase(target)).db;
   const where = target.url ? 'postgres (DATABASE_URL)' : `PGlite at ${target.dataDir ?? DEFAULT_PGLITE_DIR}`;
   return new Map<string, Sink<unknown>>([['clips', postgresClipSink(open, { where }) as Sink<unknown>]]);
 }
