@@ -66,7 +66,7 @@ export async function replayCommand(
   });
   const graph = definition.build(ctx).graph();
 
-  const pauses: number[] = [];
+  let longestPauseMs = 0;
   const state = options.stateDir
     ? await openJobState({
         stateDir: options.stateDir,
@@ -76,7 +76,9 @@ export async function replayCommand(
         log: options.log ?? (() => {}),
         ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
         // The loop waits for the whole checkpoint (the write included), so its duration is the pause.
-        onCheckpoint: (c) => pauses.push(c.durationMs),
+        onCheckpoint: (c) => {
+          longestPauseMs = Math.max(longestPauseMs, c.durationMs);
+        },
       })
     : undefined;
 
@@ -110,7 +112,7 @@ export async function replayCommand(
     malformed: stats.malformed,
     ...(first ? { firstMalformed: `${first.file}:${first.line} (${first.error})` } : {}),
     seconds,
-    ...(state ? { checkpoints: { count: pauses.length, longestPauseMs: Math.max(0, ...pauses) } } : {}),
+    ...(state ? { checkpoints: { count: state.checkpointer.metrics().checkpoints, longestPauseMs } } : {}),
   };
 }
 
