@@ -22,13 +22,13 @@ demo: $(NODE_MODULES) ## the demo on the embedded default: generated chat → hi
 test: $(NODE_MODULES) ## the whole suite: type-check, lint, all tests (starts the test services)
 	$(MAKE) --no-print-directory typecheck lint unit
 
-# The services are started once here and handed to every test file through TEST_DATABASE_URL and
+# The services are started once here and handed to every test file through TEST_DATABASE_URL, TEST_S3_* and
 # CHROMIUM_PATH; a test file run on its own starts them itself (test/services.ts). The output is
 # kept in a variable first because `eval "$(…)"` would succeed even when the script fails.
 unit: $(NODE_MODULES) ## the tests only (node:test through tsx), after starting the test services
 	services_env="$$(scripts/services up)" && eval "$$services_env" && node scripts/run-tests.mjs
 
-services-up: ## start the local test services (Postgres; checks for Chromium); prints their env
+services-up: ## start the local test services (Postgres, MinIO; checks for Chromium); prints their env
 	@scripts/services up
 
 services-down: ## stop the local test services

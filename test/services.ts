@@ -1,36 +1,48 @@
 /**
  * The real services integration tests run against, found or started by `scripts/services`: a test
- * file calls `postgresUrl()` or `chromiumPath()` and works both standalone and under `make test`
- * (which starts the services once and passes them in TEST_DATABASE_URL and CHROMIUM_PATH).
- * Test files run in parallel, so each one works in a database of its own from `createTestDatabase`.
+ * file calls `postgresUrl()`, `chromiumPath()` or `s3Service()` and works both standalone and under
+ * `make test` (which starts the services once and passes them in TEST_DATABASE_URL, CHROMIUM_PATH
+ * and TEST_S3_*). Test files run in parallel, so each one works in a database of its own from
+ * `createTestDatabase` and in a bucket of its own from `createTestBucket`.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Client } from 'minio';
 import pg from 'pg';
 import { type Database, openDatabase, type Queryable } from '../connectors/postgres/database.ts';
 
 const SERVICES_SCRIPT = new URL('../scripts/services', import.meta.url).pathname;
 
+/** What `scripts/services up <service>` printed, by service. */
 const started = new Map<string, string>();
 
 /** Runs `scripts/services up <service>` (once per process) and returns the value it exports as `variable`. */
 function servicesUp(service: string, variable: string): string {
-  const known = started.get(variable);
-  if (known !== undefined) return known;
-  let output: string;
-  try {
-    output = execFileSync(SERVICES_SCRIPT, ['up', service], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`scripts/services up ${service} failed${stderr ? `: ${stderr}` : ''}`, { cause: error });
+  let output = started.get(service);
+  if (output === undefined) {
+    try {
+      output = execFileSync(SERVICES_SCRIPT, ['up', service], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      throw new Error(`scripts/services up ${service} failed${stderr ? `: ${stderr}` : ''}`, {
+        cause: error,
+      });
+    }
+    started.set(service, output);
   }
   const match = new RegExp(`^export ${variable}=(.+)$`, 'm').exec(output);
   if (!match) throw new Error(`scripts/services up ${service} printed no ${variable}: ${output.trim()}`);
-  started.set(variable, match[1]!);
-  return match[1]!;
+  return unquote(match[1]!);
+}
+
+/** Undoes bash's `printf %q` for what it prints plainly or with backslashes (`$'…'` is not expected). */
+function unquote(value: string): string {
+  if (value === "''") return '';
+  if (value.startsWith("$'")) throw new Error(`cannot read the shell-quoted value ${value}`);
+  return value.replace(/\\(.)/g, '$1');
 }
 
 /**
@@ -44,6 +56,87 @@ export function postgresUrl(): string {
 /** The Chromium for browser tests: CHROMIUM_PATH when set, else Debian's, installed if need be. */
 export function chromiumPath(): string {
   return process.env.CHROMIUM_PATH || servicesUp('browser', 'CHROMIUM_PATH');
+}
+
+/** Where the test S3 server is and its credentials. */
+export interface S3Service {
+  /** `http://127.0.0.1:59000` for the MinIO `scripts/services` starts. */
+  readonly endpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+}
+
+/**
+ * The test S3 server: TEST_S3_ENDPOINT, TEST_S3_ACCESS_KEY and TEST_S3_SECRET_KEY when set, else the
+ * MinIO `scripts/services up minio` starts (building it with `go install` the first time, which
+ * takes minutes).
+ */
+export function s3Service(): S3Service {
+  const { TEST_S3_ENDPOINT, TEST_S3_ACCESS_KEY, TEST_S3_SECRET_KEY } = process.env;
+  if (TEST_S3_ENDPOINT) {
+    if (!TEST_S3_ACCESS_KEY || !TEST_S3_SECRET_KEY) {
+      throw new Error('TEST_S3_ENDPOINT is set but TEST_S3_ACCESS_KEY or TEST_S3_SECRET_KEY is not');
+    }
+    return { endpoint: TEST_S3_ENDPOINT, accessKey: TEST_S3_ACCESS_KEY, secretKey: TEST_S3_SECRET_KEY };
+  }
+  return {
+    endpoint: servicesUp('minio', 'TEST_S3_ENDPOINT'),
+    accessKey: servicesUp('minio', 'TEST_S3_ACCESS_KEY'),
+    secretKey: servicesUp('minio', 'TEST_S3_SECRET_KEY'),
+  };
+}
+
+export interface TestBucket {
+  readonly name: string;
+  /** SCOUT_S3_ENDPOINT, SCOUT_S3_ACCESS_KEY and SCOUT_S3_SECRET_KEY of the test server. */
+  readonly env: NodeJS.ProcessEnv;
+  /** A client of the test server, to look at objects (or damage them) behind the code's back. */
+  readonly client: Client;
+  /** Deletes every object in it, then it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates an empty bucket `scout-test-<random>` on the test S3 server, for one test file.
+ *
+ * @example
+ * const bucket = await createTestBucket();
+ * after(() => bucket.drop());
+ * const mirror = await S3CheckpointMirror.open(`s3://${bucket.name}/job`, { env: bucket.env });
+ */
+export async function createTestBucket(): Promise<TestBucket> {
+  const service = s3Service();
+  const endpoint = new URL(service.endpoint);
+  const useSSL = endpoint.protocol === 'https:';
+  // Loaded here, so that test files without S3 never load the client.
+  const { Client } = await import('minio');
+  const client = new Client({
+    endPoint: endpoint.hostname,
+    port: endpoint.port === '' ? (useSSL ? 443 : 80) : Number(endpoint.port),
+    useSSL,
+    accessKey: service.accessKey,
+    secretKey: service.secretKey,
+  });
+  const name = `scout-test-${randomBytes(6).toString('hex')}`;
+  await client.makeBucket(name);
+  return {
+    name,
+    env: {
+      SCOUT_S3_ENDPOINT: service.endpoint,
+      SCOUT_S3_ACCESS_KEY: service.accessKey,
+      SCOUT_S3_SECRET_KEY: service.secretKey,
+    },
+    client,
+    drop: async () => {
+      const names: string[] = [];
+      for await (const item of client.listObjectsV2(name, '', true)) {
+        const objectName = (item as { name?: string }).name;
+        if (objectName !== undefined) names.push(objectName);
+      }
+      if (names.length > 0) await client.removeObjects(name, names);
+      await client.removeBucket(name);
+    },
+  };
 }
 
 export interface TestDatabase {

@@ -7,7 +7,7 @@ import { ClassicLevel } from 'classic-level';
 import type { JobSnapshot } from '../runtime/runtime.ts';
 import type { KeyType } from '../state/api.ts';
 import { type BackendSnapshot, MemoryStateBackend } from '../state/backend.ts';
-import { LevelCheckpointStore } from './level-store.ts';
+import { type ExportedCheckpoint, LevelCheckpointStore } from './level-store.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -505,5 +505,149 @@ describe('LevelCheckpointStore', () => {
     store = await LevelCheckpointStore.open(dir);
     await assert.rejects(store.loadId(1), /its keyed state has \d+ records where its manifest lists \d+/);
     await store.close();
+  });
+});
+
+describe('LevelCheckpointStore export and import', () => {
+  /** Checkpoints 1 (full) … 4 (incrementals) in a store of their own, and their exports. */
+  async function exportedChain(): Promise<{ source: LevelCheckpointStore; exported: ExportedCheckpoint[] }> {
+    const source = await LevelCheckpointStore.open(tempDir(), { keep: 10 });
+    await writeChain(source);
+    const exported: ExportedCheckpoint[] = [];
+    for (const id of [1, 2, 3, 4]) exported.push(await source.exportCheckpoint(id));
+    return { source, exported };
+  }
+
+  it("exports a checkpoint's own records and manifest, and another store imports them to the same state", async () => {
+    const { source, exported } = await exportedChain();
+    assert.deepStrictEqual(
+      exported.map((e) => e.chain),
+      [[1], [1, 2], [1, 2, 3], [1, 2, 3, 4]],
+    );
+    for (const e of exported) {
+      const own = new RegExp(`^[do]!${String(e.id).padStart(16, '0')}!\\d{8}$`);
+      assert.ok(e.records.length > 0);
+      for (const [key] of e.records) assert.match(key, own);
+      assert.ok(e.records.some(([key]) => key.startsWith('o!')));
+      assert.equal(JSON.parse(Buffer.from(e.manifest).toString()).id, e.id);
+    }
+    const target = await LevelCheckpointStore.open(tempDir(), { keep: 10 });
+    assert.equal(await target.hasCheckpoint(1), false);
+    for (const e of exported) await target.importCheckpoint(e);
+    assert.equal(await target.hasCheckpoint(1), true);
+    assert.deepStrictEqual(await target.list(), await source.list());
+    for (const id of [1, 2, 3, 4]) {
+      assert.deepStrictEqual((await target.loadId(id)).snapshot, (await source.loadId(id)).snapshot);
+    }
+    const loaded = await target.load();
+    assert.equal(loaded?.id, 4);
+    assert.deepStrictEqual(loaded.skipped, []);
+    assert.equal(target.nextId, 5);
+    // An incremental write goes on from the imported chain.
+    await target.write(
+      5,
+      job({ incremental: true, tables: { 'names/by-id': { entries: [[5, 'five', 0]], deleted: [] } } }),
+      0,
+    );
+    assert.deepStrictEqual(byKey((await target.loadId(5)).snapshot, 'names/by-id').get(5), ['five', 0]);
+    await source.close();
+    await target.close();
+  });
+
+  it('passes over an imported checkpoint whose bytes changed on the way, and says why', async () => {
+    const { source, exported } = await exportedChain();
+    const fourth = exported[3]!;
+    const records = fourth.records.map(([key, value], i): [string, Uint8Array] => {
+      if (i !== 0) return [key, value];
+      assert.ok(key.startsWith('d!'));
+      const altered = Uint8Array.from(value);
+      altered[altered.length - 1]! ^= 1;
+      return [key, altered];
+    });
+    const target = await LevelCheckpointStore.open(tempDir(), { keep: 10 });
+    for (const e of [...exported.slice(0, 3), { ...fourth, records }]) await target.importCheckpoint(e);
+    const loaded = await target.load();
+    assert.equal(loaded?.id, 3);
+    assert.deepStrictEqual(loaded.snapshot, (await source.loadId(3)).snapshot);
+    assert.deepStrictEqual(
+      loaded.skipped.map((s) => s.id),
+      [4],
+    );
+    assert.match(loaded.skipped[0]!.reason, /^corrupt: its keyed state does not match its checksum/);
+    await source.close();
+    await target.close();
+  });
+
+  it('applies retention on import and never reuses an imported id', async () => {
+    const { source, exported } = await exportedChain();
+    await source.close();
+    const dir = tempDir();
+    const target = await LevelCheckpointStore.open(dir, { keep: 2 });
+    for (const e of exported) await target.importCheckpoint(e);
+    assert.deepStrictEqual(
+      (await target.list()).map((c) => c.id),
+      [3, 4],
+    );
+    assert.equal(await target.hasCheckpoint(2), false);
+    assert.equal((await target.load())?.id, 4);
+    await assert.rejects(
+      target.write(4, job({ incremental: false, tables: {} }), 0),
+      /checkpoint ids must increase: 4 is not above 4/,
+    );
+    await target.close();
+    const keys = await rawKeys(dir);
+    assert.deepStrictEqual(
+      [idsUnder(keys, 'm'), idsUnder(keys, 'd'), idsUnder(keys, 'o')],
+      [
+        [3, 4],
+        [1, 2, 3, 4],
+        [3, 4],
+      ],
+    );
+    const reopened = await LevelCheckpointStore.open(dir, { keep: 2 });
+    assert.equal(reopened.nextId, 5);
+    await reopened.close();
+  });
+
+  it('refuses what it cannot import or export, naming why', async () => {
+    const { source, exported } = await exportedChain();
+    const [first, second] = exported as [ExportedCheckpoint, ExportedCheckpoint];
+    await assert.rejects(
+      source.exportCheckpoint(9),
+      /^Error: checkpoint 9 is not in .* \(there: 1, 2, 3, 4\)$/,
+    );
+    const target = await LevelCheckpointStore.open(tempDir(), { keep: 10 });
+    await assert.rejects(
+      target.importCheckpoint(second),
+      /^Error: cannot import checkpoint 2 into .*: checkpoint 1 it builds on is not here; import it first$/,
+    );
+    await assert.rejects(
+      target.importCheckpoint({ ...first, records: [...first.records, ...second.records] }),
+      /cannot import checkpoint 1 into .*: record key "d!0000000000000002!00000000" is not one of checkpoint 1's/,
+    );
+    await assert.rejects(
+      target.importCheckpoint({ ...second, id: 1 }),
+      /cannot import checkpoint 1 into .*: torn: its manifest is not a format-1 manifest of checkpoint 1/,
+    );
+    await assert.rejects(
+      target.importCheckpoint({ ...first, chain: [0, 1] }),
+      /cannot import checkpoint 1 into .*: its manifest lists the chain 1, not 0, 1/,
+    );
+    await assert.rejects(
+      target.importCheckpoint({ ...first, manifest: first.manifest.subarray(0, 20) }),
+      /cannot import checkpoint 1 into .*: torn: its manifest is not JSON/,
+    );
+    assert.deepStrictEqual(await target.list(), []);
+    await target.importCheckpoint(first);
+    await assert.rejects(
+      target.importCheckpoint(first),
+      /cannot import checkpoint 1 into .*: it is there already/,
+    );
+    assert.deepStrictEqual(
+      (await target.list()).map((c) => c.id),
+      [1],
+    );
+    await source.close();
+    await target.close();
   });
 });

@@ -107,6 +107,21 @@ export interface LoadedCheckpoint {
   readonly skipped: ReadonlyArray<{ id: number; reason: string }>;
 }
 
+/**
+ * One checkpoint's own stored bytes, as `exportCheckpoint` reads them and `importCheckpoint`
+ * writes them: enough to copy it to another store (through object storage, say), never decoded on
+ * the way. Its manifest's checksums vouch for all of it when the other store loads it.
+ */
+export interface ExportedCheckpoint {
+  readonly id: number;
+  /** The checkpoints a restore of it reads, as its manifest lists them: full base first, itself last. */
+  readonly chain: readonly number[];
+  /** The manifest as stored (JSON). */
+  readonly manifest: Uint8Array;
+  /** Its own `d!` and `o!` records as stored, in key order; not those of the checkpoints it builds on. */
+  readonly records: ReadonlyArray<readonly [key: string, value: Uint8Array]>;
+}
+
 export interface LevelCheckpointStoreOptions {
   /** Checkpoints kept, ≥ 1 (default 3). */
   readonly keep?: number;
@@ -255,7 +270,9 @@ export class LevelCheckpointStore {
       try {
         if ('unreadable' in found) throw new CorruptCheckpointError(found.unreadable);
         const snapshot = await this.restore(found);
-        this.head = found;
+        // An older checkpoint read back (for a savepoint) must not become the base of the next
+        // incremental write, whose changes are counted from the newest one.
+        if (this.head === undefined || found.id > this.head.id) this.head = found;
         return { id, snapshot, skipped: [] };
       } catch (e) {
         if (e instanceof CorruptCheckpointError) {
@@ -539,6 +556,115 @@ export class LevelCheckpointStore {
       const why = failure instanceof Error ? failure.message : String(failure);
       throw new CorruptCheckpointError(`corrupt: ${whose} matches its checksum but does not decode (${why})`);
     }
+  }
+
+  // Copying checkpoints between stores (object-mirror.ts) ------------------------------------------
+
+  /** Whether checkpoint `id` is complete here (its manifest is there). Nothing is verified. */
+  hasCheckpoint(id: number): Promise<boolean> {
+    return this.exclusive(async () => (await this.db.get(manifestKey(id))) !== undefined);
+  }
+
+  /**
+   * Checkpoint `id`'s own stored bytes, neither verified nor decoded, for `importCheckpoint` into
+   * another store. A restore also reads the checkpoints of its `chain`: copy those too, base first.
+   * Throws if `id` has no readable manifest here — never completed, torn, or retired (retention
+   * deletes a checkpoint's manifest once it is past `keep`, even while a later one still reads its
+   * keyed state, so export each checkpoint while it is among the newest).
+   *
+   * @example
+   * const exported = await source.exportCheckpoint(4);
+   * for (const id of exported.chain) {
+   *   if (!(await target.hasCheckpoint(id))) await target.importCheckpoint(await source.exportCheckpoint(id));
+   * }
+   */
+  exportCheckpoint(id: number): Promise<ExportedCheckpoint> {
+    return this.exclusive(async () => {
+      const manifest = await this.db.get(manifestKey(id));
+      if (manifest === undefined) {
+        const there = [...(await this.readManifests()).keys()].join(', ') || 'none';
+        throw new Error(`checkpoint ${id} is not in ${this.dir} (there: ${there})`);
+      }
+      const m = parseManifest(Buffer.from(manifest).toString('utf8'), id);
+      if ('unreadable' in m)
+        throw new Error(`checkpoint ${id} in ${this.dir} cannot be exported: ${m.unreadable}`);
+      const records: Array<[string, Uint8Array]> = [];
+      for (const prefix of ['d', 'o'] as const) {
+        const range = { ...rangeOf(prefix, id), highWaterMarkBytes: BATCH_BYTES };
+        for await (const [key, value] of this.db.iterator(range)) records.push([key, value]);
+      }
+      return { id, chain: m.chain.map((s) => s.id), manifest, records };
+    });
+  }
+
+  /**
+   * Writes a checkpoint another store exported, then applies retention as `write()` does. Its
+   * records go first and its manifest last, in a batch of its own once they are synced, so an
+   * import cut short leaves a torn checkpoint, as a write cut short does. Nothing is verified
+   * here beyond the manifest being one of checkpoint `exported.id`: `load()` checks every
+   * record against it, and passes over a checkpoint whose bytes changed on the way.
+   *
+   * Refuses an id that is complete here already, and one whose chain is not here yet (import the
+   * chain base first). Raises `nextId` above the id, so this store never reuses it.
+   */
+  importCheckpoint(exported: ExportedCheckpoint): Promise<void> {
+    return this.exclusive(() => this.importNow(exported));
+  }
+
+  private async importNow({ id, chain, manifest, records }: ExportedCheckpoint): Promise<void> {
+    if (!Number.isSafeInteger(id) || id < 0) {
+      throw new RangeError(`checkpoint id must be a safe integer ≥ 0, got ${id}`);
+    }
+    const cannot = `cannot import checkpoint ${id} into ${this.dir}`;
+    const manifests = await this.readManifests();
+    if (manifests.has(id)) throw new Error(`${cannot}: it is there already`);
+    const m = parseManifest(Buffer.from(manifest).toString('utf8'), id);
+    if ('unreadable' in m) throw new Error(`${cannot}: ${m.unreadable}`);
+    const listed = m.chain.map((s) => s.id);
+    if (listed.join() !== chain.join()) {
+      throw new Error(
+        `${cannot}: its manifest lists the chain ${listed.join(', ')}, not ${chain.join(', ')}`,
+      );
+    }
+    const own = [rangeOf('d', id), rangeOf('o', id)];
+    for (const [key] of records) {
+      if (!own.some((r) => key >= r.gte && key < r.lt)) {
+        throw new Error(`${cannot}: record key ${JSON.stringify(key)} is not one of checkpoint ${id}'s`);
+      }
+    }
+    for (const segment of m.chain) {
+      if (segment.id === id || segment.records === 0) continue;
+      const [any] = await this.db.keys({ ...rangeOf('d', segment.id), limit: 1 }).all();
+      if (any === undefined) {
+        throw new Error(`${cannot}: checkpoint ${segment.id} it builds on is not here; import it first`);
+      }
+    }
+    // Records already under this id belong to no manifest here: a write or an import cut short,
+    // to be replaced. Unless a kept checkpoint's chain reads them: then they are this very
+    // checkpoint's keyed state, retired but still read, and rewritten with the same bytes.
+    const readByChain = [...manifests.values()].some(
+      (k) => !('unreadable' in k) && k.chain.some((s) => s.id === id),
+    );
+    const clearOwn = async () => {
+      if (!readByChain) await this.db.clear(own[0]!);
+      await this.db.clear(own[1]!);
+    };
+    await clearOwn();
+    const writer = new BatchWriter(this.db, this.encoders);
+    try {
+      if (id > this.highest) {
+        this.highest = id;
+        await writer.put(HIGHEST_KEY, Buffer.from(String(id)));
+      }
+      for (const [key, value] of records) await writer.put(key, value);
+      await writer.finish();
+      await this.db.batch([{ type: 'put', key: manifestKey(id), value: manifest }], { sync: true });
+    } catch (e) {
+      await writer.abandon();
+      await clearOwn().catch(() => undefined); // else torn records, which retention deletes
+      throw e;
+    }
+    await this.retain();
   }
 }
 
