@@ -124,6 +124,118 @@ describe('Checkpointer', () => {
   });
 });
 
+describe('Checkpointer in the background', () => {
+  /** A store whose writes finish only when the test says so. */
+  function gatedStore() {
+    const gates: Array<() => void> = [];
+    const written: JobSnapshot[] = [];
+    const store: CheckpointStore = {
+      write: (id, snapshot) =>
+        new Promise((resolve) => {
+          gates.push(() => {
+            written.push(snapshot);
+            resolve({ id, bytes: 1, keys: 0 });
+          });
+        }),
+    };
+    return { store, gates, written };
+  }
+
+  it('returns from the boundary once snapshotted, and starts no second checkpoint while one is written', async () => {
+    const events: string[] = [];
+    const clock = new ManualClock(0);
+    const { store, gates, written } = gatedStore();
+    const checkpointer = new Checkpointer(store, { clock, firstId: 1, intervalMs: 0 });
+    let boundariesWhileWriting = 0;
+    const runtime = new JobRuntime(job(events), {
+      clock,
+      batchSize: 1,
+      onBoundary: async (rt) => {
+        await checkpointer.onBoundary(rt);
+        if (gates.length === 1 && written.length === 0) boundariesWhileWriting++;
+      },
+    });
+    await runtime.run();
+    assert.ok(boundariesWhileWriting >= 3, `${boundariesWhileWriting} boundaries passed during the write`);
+    assert.equal(gates.length, 1, 'a second checkpoint started before the first was durable');
+    gates[0]!();
+    await checkpointer.settle();
+    assert.equal(checkpointer.metrics().checkpoints, 1);
+    assert.equal(written[0]!.keyed.incremental, false);
+  });
+
+  it('fails the job at the next boundary when a background write fails, and makes the next one full', async () => {
+    const events: string[] = [];
+    const clock = new ManualClock(0);
+    let calls = 0;
+    const written: JobSnapshot[] = [];
+    const store: CheckpointStore = {
+      async write(id, snapshot) {
+        calls++;
+        if (calls === 2) throw new Error('disk full');
+        written.push(snapshot);
+        return { id, bytes: 1, keys: 0 };
+      },
+    };
+    const failures: string[] = [];
+    const checkpointer = new Checkpointer(store, {
+      clock,
+      firstId: 1,
+      intervalMs: 0,
+      onFailure: (e) => failures.push(e.message),
+    });
+    const runtime = new JobRuntime(job(events), { clock, batchSize: 1, onBoundary: checkpointer.onBoundary });
+    await assert.rejects(runtime.run(), { message: 'checkpoint 2 failed: disk full' });
+    assert.deepEqual(failures, ['checkpoint 2 failed: disk full']);
+    // The job is restarted by its supervisor; this checkpointer's next one must be full again.
+    await checkpointer.checkpoint(runtime);
+    assert.deepEqual(
+      written.map((s) => s.keyed.incremental),
+      [false, false],
+    );
+  });
+
+  it('takes a requested checkpoint at the next boundary whatever the interval, and resolves once durable', async () => {
+    const events: string[] = [];
+    const clock = new ManualClock(0);
+    const store = recordingStore(events);
+    const checkpointer = new Checkpointer(store, { clock, firstId: 5, intervalMs: 3_600_000 });
+    let asked: Promise<unknown> | undefined;
+    const runtime = new JobRuntime(job(events), {
+      clock,
+      batchSize: 1,
+      onBoundary: async (rt) => {
+        asked ??= checkpointer.request();
+        await checkpointer.onBoundary(rt);
+      },
+    });
+    await runtime.run();
+    const record = (await asked) as { id: number };
+    assert.equal(record.id, 5);
+    assert.equal(store.written.length, 1, 'only the requested checkpoint: the interval never passed');
+  });
+
+  it('continues the restored chain: the first checkpoint after a restore is incremental', async () => {
+    const events: string[] = [];
+    const clock = new ManualClock(0);
+    const store = recordingStore(events);
+    const checkpointer = new Checkpointer(store, { clock, firstId: 9, continueChain: true });
+    const runtime = new JobRuntime(job(events), { clock, batchSize: 2 });
+    const run = runtime.run();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await checkpointer.checkpoint(runtime).catch(() => {});
+    await run;
+    assert.equal(store.written[0]?.keyed.incremental, true);
+  });
+
+  it('fails requests no checkpoint will answer when the job ends first', async () => {
+    const checkpointer = new Checkpointer(recordingStore([]), { clock: new ManualClock(0), firstId: 1 });
+    const asked = checkpointer.request();
+    checkpointer.abandonRequests('the job stopped');
+    await assert.rejects(asked, { message: 'the job stopped' });
+  });
+});
+
 describe('decideRecovery', () => {
   const snapshot = (job: string): JobSnapshot => ({
     job,

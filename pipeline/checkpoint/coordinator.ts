@@ -1,20 +1,24 @@
 /**
  * Checkpoints: this module owns their order, and nothing else writes state or commits positions.
- * At a batch boundary, once `intervalMs` of processing time has passed since the last one:
+ * At a batch boundary, once `intervalMs` of processing time has passed since the last one (or a
+ * savepoint was asked for), and while no earlier checkpoint is still being written:
  *
  *   1. drain the sinks: every record handed to a sink is written and flushed, and each sink's place
  *      in its output (a file's length) becomes part of its step state;
  *   2. snapshot the job right after, with no await in between: operator state, elements in flight
- *      in `asyncMap` and `delay`, timers, open windows, watermarks, keyed state (all of it in the
- *      first checkpoint of a run, then only the keys changed since the last one) and the source
- *      positions;
- *   3. write the snapshot to the store under the next checkpoint id, atomically: the store writes
- *      the data first and the manifest that makes it visible last (an incremental is one batch);
- *   4. only once that write is durable, commit the source positions outward (Kafka offsets);
- *   5. record its duration, size and the time of the last success.
+ *      in `asyncMap` and `delay`, timers, open windows, watermarks, keyed state (only the keys
+ *      changed since the last checkpoint, or all of it when the chain has to start over) and the
+ *      source positions. The snapshot is a copy, so processing goes on from here;
+ *   3. write the snapshot to the store under the next checkpoint id, in the background, one write
+ *      at a time: the store writes the data first and the manifest that makes it visible last;
+ *   4. only once that write is durable, commit the source positions outward (Kafka offsets) and
+ *      hand the checkpoint to whoever waits for it (a savepoint, the off-machine copy);
+ *   5. record its duration, size, pause and the time of the last success.
  *
- * A failed write makes the next checkpoint a full one, because the change set it consumed is gone.
- * Recovery is a pure decision (`decideRecovery`) over what the store holds; the CLI does the I/O.
+ * Processing stands still only for steps 1–2 (`pauseMs`). A failed write makes the next
+ * checkpoint a full one, because the change set it consumed is gone, and fails the job at the next
+ * boundary (as a failed write that `checkpoint()` awaited fails its caller). Recovery is a pure
+ * decision (`decideRecovery`) over what the store holds; the CLI does the I/O.
  */
 import type { JobRuntime, JobSnapshot } from '../runtime/runtime.ts';
 import type { Clock } from '../time/clock.ts';
@@ -36,8 +40,15 @@ export interface CheckpointerOptions {
   readonly intervalMs?: number;
   /** Id of the first checkpoint this run writes (one past any id the store already holds). */
   readonly firstId: number;
-  /** Called after each checkpoint, for logs. */
-  readonly onCheckpoint?: (info: CheckpointRecord) => void;
+  /**
+   * The store's head is the checkpoint this run restored, and the job's state is exactly that
+   * checkpoint's: the first checkpoint may then be incremental on top of it instead of full.
+   */
+  readonly continueChain?: boolean;
+  /** Called after each durable checkpoint, before anyone waiting on it is told. */
+  readonly onCheckpoint?: (info: CheckpointRecord) => void | Promise<void>;
+  /** Called when a checkpoint fails (the job fails at the next boundary too). */
+  readonly onFailure?: (error: Error) => void;
 }
 
 export interface CheckpointRecord {
@@ -45,13 +56,12 @@ export interface CheckpointRecord {
   readonly incremental: boolean;
   readonly bytes: number;
   readonly keys: number;
-  /**
-   * Processing time from the drain to the durable write. The runtime awaits its boundary hook, so
-   * this is also how long processing stood still.
-   */
+  /** Processing time from the drain until the write was durable. */
   readonly durationMs: number;
-  /** Of that, the drain and the snapshot; the rest is the store's write. */
+  /** Of that, the drain and the snapshot: how long processing stood still. */
   readonly pauseMs: number;
+  /** The processing time the checkpoint was taken at. */
+  readonly takenAt: number;
 }
 
 export interface CheckpointMetrics {
@@ -61,16 +71,25 @@ export interface CheckpointMetrics {
   readonly lastBytes: number | undefined;
   /** Clock time of the last successful checkpoint (its age is now − this). */
   readonly lastSuccessAt: number | undefined;
+  /** The longest time one checkpoint held processing up. */
+  readonly longestPauseMs: number;
 }
 
 export class Checkpointer {
   private nextId: number;
   private lastAt: number;
-  private fullNext = true;
+  private fullNext: boolean;
   private count = 0;
   private failures = 0;
   private last: CheckpointRecord | undefined;
   private lastSuccessAt: number | undefined;
+  private longestPauseMs = 0;
+  /** The write in the background, if one is under way. */
+  private writing: Promise<CheckpointRecord> | undefined;
+  /** A background write's failure, thrown at the next boundary. */
+  private failed: Error | undefined;
+  /** Callers of `request()` waiting for the next checkpoint to be durable. */
+  private waiters: Array<{ resolve: (r: CheckpointRecord) => void; reject: (e: Error) => void }> = [];
 
   constructor(
     private readonly store: CheckpointStore,
@@ -78,36 +97,110 @@ export class Checkpointer {
   ) {
     this.nextId = options.firstId;
     this.lastAt = options.clock.now();
+    this.fullNext = !(options.continueChain ?? false);
   }
 
-  /** The runtime's `onBoundary` hook: checkpoints when the interval has passed. */
+  /**
+   * The runtime's `onBoundary` hook: starts a checkpoint when the interval has passed or one was
+   * requested, and returns once it is snapshotted; the write goes on in the background.
+   */
   readonly onBoundary = async (runtime: JobRuntime): Promise<void> => {
+    if (this.failed !== undefined) {
+      const error = this.failed;
+      this.failed = undefined;
+      throw error;
+    }
+    if (this.writing !== undefined) return;
     const interval = this.options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
-    if (this.options.clock.now() - this.lastAt < interval) return;
-    await this.checkpoint(runtime);
+    if (this.waiters.length === 0 && this.options.clock.now() - this.lastAt < interval) return;
+    const { durable } = await this.begin(runtime);
+    durable.catch((error: Error) => {
+      this.failed ??= error;
+    });
   };
 
-  /** Takes one checkpoint now, in the order of the module comment. */
+  /** Takes one checkpoint now (after any write under way) and resolves once it is durable. */
   async checkpoint(runtime: JobRuntime): Promise<CheckpointRecord> {
+    await this.settle().catch(() => {});
+    const { durable } = await this.begin(runtime);
+    return durable;
+  }
+
+  /**
+   * Asks for a checkpoint at the next boundary, whatever the interval; resolves with it once it is
+   * durable (savepoints build on this). Rejects if that checkpoint fails.
+   */
+  request(): Promise<CheckpointRecord> {
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Fails the requests no checkpoint will answer any more (the job ended first). */
+  abandonRequests(reason: string): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new Error(reason));
+  }
+
+  /** Waits for the write under way, if any; rejects with its failure. */
+  async settle(): Promise<void> {
+    if (this.writing !== undefined) await this.writing;
+  }
+
+  /** Steps 1–2 now; 3–5 in `durable` (wrapped, since awaiting a promise of a promise flattens it). */
+  private async begin(runtime: JobRuntime): Promise<{ durable: Promise<CheckpointRecord> }> {
     const clock = this.options.clock;
     const started = clock.now();
     this.lastAt = started;
-    // 1–2: drain, then snapshot with no await in between.
-    await runtime.drainSinks();
-    const incremental = !this.fullNext;
-    const snapshot = runtime.snapshot({ incremental });
-    const paused = clock.now() - started;
+    const waiters = this.waiters;
+    this.waiters = [];
+    let snapshot: JobSnapshot;
+    let incremental: boolean;
+    try {
+      // 1–2: drain, then snapshot with no await in between.
+      await runtime.drainSinks();
+      incremental = !this.fullNext;
+      snapshot = runtime.snapshot({ incremental });
+    } catch (error) {
+      for (const w of waiters) w.reject(asError(error));
+      throw error;
+    }
+    const pauseMs = clock.now() - started;
+    this.longestPauseMs = Math.max(this.longestPauseMs, pauseMs);
     const id = this.nextId++;
+    const durable = this.finish(runtime, id, snapshot, { started, pauseMs, incremental });
+    this.writing = durable;
+    durable.then(
+      (record) => {
+        for (const w of waiters) w.resolve(record);
+      },
+      (error: Error) => {
+        for (const w of waiters) w.reject(error);
+      },
+    );
+    const clear = () => {
+      if (this.writing === durable) this.writing = undefined;
+    };
+    durable.then(clear, clear);
+    return { durable };
+  }
+
+  private async finish(
+    runtime: JobRuntime,
+    id: number,
+    snapshot: JobSnapshot,
+    at: { started: number; pauseMs: number; incremental: boolean },
+  ): Promise<CheckpointRecord> {
+    const clock = this.options.clock;
     // 3: the durable write.
     let written: { bytes: number; keys: number };
     try {
-      written = await this.store.write(id, snapshot, started);
+      written = await this.store.write(id, snapshot, at.started);
     } catch (error) {
       this.failures++;
       this.fullNext = true;
-      throw new Error(`checkpoint ${id} failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      const failure = new Error(`checkpoint ${id} failed: ${asError(error).message}`, { cause: error });
+      this.options.onFailure?.(failure);
+      throw failure;
     }
     this.fullNext = false;
     // 4: only now may the sources tell the outside world how far they are.
@@ -117,14 +210,15 @@ export class Checkpointer {
     this.lastSuccessAt = clock.now();
     const record: CheckpointRecord = {
       id,
-      incremental,
+      incremental: at.incremental,
       bytes: written.bytes,
       keys: written.keys,
-      durationMs: this.lastSuccessAt - started,
-      pauseMs: paused,
+      durationMs: this.lastSuccessAt - at.started,
+      pauseMs: at.pauseMs,
+      takenAt: at.started,
     };
     this.last = record;
-    this.options.onCheckpoint?.(record);
+    await this.options.onCheckpoint?.(record);
     return record;
   }
 
@@ -135,8 +229,13 @@ export class Checkpointer {
       lastDurationMs: this.last?.durationMs,
       lastBytes: this.last?.bytes,
       lastSuccessAt: this.lastSuccessAt,
+      longestPauseMs: this.longestPauseMs,
     };
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** What a state folder holds, as the recovery decision sees it. */

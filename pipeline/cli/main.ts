@@ -4,9 +4,11 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { GraphError } from '../builder.ts';
+import { listSavepoints, removeSavepoint } from '../checkpoint/savepoints.ts';
 import { JobNotFoundError } from '../jobs/registry.ts';
 import { benchEngine } from './bench.ts';
 import { benchCheckpointCommand } from './bench-checkpoint.ts';
+import { requestSavepoint } from './control.ts';
 import { demoCommand } from './demo.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors.ts';
 import { evalCommand, formatEval } from './eval.ts';
@@ -37,6 +39,57 @@ function int(option: string) {
   return (v: string) => parsePositiveInt(v, option);
 }
 
+/** The durable-state flags `run` and `replay` share. */
+function withStateOptions(command: Command): Command {
+  return command
+    .option('--state-dir <dir>', 'checkpoint into this folder; started again after a crash, resume from it')
+    .option(
+      '--checkpoint-interval <duration>',
+      'time between checkpoints (with --state-dir; default 10s)',
+      (v) => parseDuration(v, '--checkpoint-interval'),
+    )
+    .option('--ignore-state', 'start empty even if --state-dir holds checkpoints', false)
+    .option('--from-savepoint <name>', 'start from this savepoint of --state-dir (or a savepoint folder)')
+    .option(
+      '--checkpoint-store <url>',
+      's3://bucket/prefix: copy each checkpoint there, and start from there when --state-dir is empty (SCOUT_S3_ENDPOINT, SCOUT_S3_ACCESS_KEY, SCOUT_S3_SECRET_KEY)',
+    )
+    .option(
+      '--allow-non-restored-state',
+      'start even if the checkpoint or savepoint holds state of steps the job no longer has (it is dropped)',
+      false,
+    );
+}
+
+/** Those flags as the commands' options. */
+function stateOptions(o: Record<string, unknown>, err: (s: string) => void) {
+  if (o.stateDir === undefined) {
+    for (const flag of ['fromSavepoint', 'checkpointInterval', 'checkpointStore'] as const) {
+      if (o[flag] !== undefined) throw new UsageError(`--${kebab(flag)} needs --state-dir`);
+    }
+  }
+  if (o.fromSavepoint !== undefined && o.ignoreState) {
+    throw new UsageError('--from-savepoint and --ignore-state contradict each other');
+  }
+  return {
+    stateDir: o.stateDir as string | undefined,
+    checkpointIntervalMs: o.checkpointInterval as number | undefined,
+    ignoreState: Boolean(o.ignoreState),
+    fromSavepoint: o.fromSavepoint as string | undefined,
+    checkpointStore: o.checkpointStore as string | undefined,
+    allowNonRestoredState: Boolean(o.allowNonRestoredState),
+    log: (line: string) => err(`scout: ${line}\n`),
+  };
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
   const program = new Command('scout')
     .description('streamscout — stream processing without a JVM, and the Twitch pipelines built on it')
@@ -50,9 +103,9 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
 
   const jobHelp = `<job> is a built-in job name (highlights, chat-activity) or a path to a job file (./my-job.ts)`;
 
-  program
-    .command('run')
-    .description('run a job on the embedded default, fed with generated chat')
+  withStateOptions(
+    program.command('run').description('run a job on the embedded default, fed with generated chat'),
+  )
     .argument('<job>', jobHelp)
     .option('--channels <n>', 'generated channels feeding the input', int('--channels'), 20)
     .option('--speed <x>', 'generated chat runs at x times real time', (v) => parsePositive(v, '--speed'), 1)
@@ -65,6 +118,12 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       '--detector <name>',
       'highlights detector: rule (default) or robust; same as --set detector=<name>',
     )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on http://<metrics-host>:<port>/metrics',
+      (v) => parsePort(v, '--metrics-port'),
+    )
+    .option('--metrics-host <host>', 'address the metrics server listens on', '127.0.0.1')
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
     .action(async (job: string, o) => {
       if (o.detector) o.set = { ...o.set, detector: o.detector };
@@ -75,6 +134,9 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         forMs: o.for,
         out: o.out,
         set: o.set,
+        metricsPort: o.metricsPort,
+        metricsHost: o.metricsHost,
+        ...stateOptions(o, err),
       });
     });
 
@@ -87,9 +149,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       out(`${await planCommand(job, o.set)}\n`);
     });
 
-  program
-    .command('replay')
-    .description('replay recorded chat (JSON Lines, plain or .gz) through a job in event time')
+  withStateOptions(
+    program
+      .command('replay')
+      .description('replay recorded chat (JSON Lines, plain or .gz) through a job in event time'),
+  )
     .argument(
       '<files...>',
       'chat files, one stream each: {broadcaster_login, ts, user, text} or chat-messages records per line',
@@ -104,11 +168,6 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       'highlights detector: rule (default) or robust; same as --set detector=<name>',
     )
     .option('--store', "also store the job's tables (clips) in PGlite under ./data, or DATABASE_URL", false)
-    .option('--state-dir <dir>', 'checkpoint into this folder; started again after a crash, resume from it')
-    .option('--checkpoint-interval <duration>', 'time between checkpoints (with --state-dir)', (v) =>
-      parseDuration(v, '--checkpoint-interval'),
-    )
-    .option('--ignore-state', 'start empty even if --state-dir holds checkpoints', false)
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
     .action(async (files: string[], o) => {
       const set = o.detector ? { ...o.set, detector: o.detector } : o.set;
@@ -118,10 +177,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         speed: o.speed,
         set,
         store: o.store,
-        stateDir: o.stateDir,
-        checkpointIntervalMs: o.checkpointInterval,
-        ignoreState: o.ignoreState,
-        log: (line) => err(`scout: ${line}\n`),
+        ...stateOptions(o, err),
       });
       const rate = s.seconds > 0 ? Math.round(s.records / s.seconds) : 0;
       if (s.malformed > 0)
@@ -132,6 +188,52 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       err(
         `replayed ${s.records} messages → ${s.outputs} outputs in ${s.seconds.toFixed(2)} s (${rate} messages/s)${checkpoints}\n`,
       );
+    });
+
+  program
+    .command('savepoint')
+    .description(
+      'take a savepoint of a running job (one started with --state-dir) and wait until it is written',
+    )
+    .argument('<job>', 'the name of the running job, e.g. highlights')
+    .requiredOption('--state-dir <dir>', 'the --state-dir the job runs with')
+    .option('--name <name>', 'savepoint name (default: <job>-<UTC time>)')
+    .action(async (job: string, o) => {
+      const made = await requestSavepoint(o.stateDir, job, o.name);
+      out(
+        `savepoint ${made.name} of ${made.job}: ${made.keys} keys, ${formatBytes(made.bytes)} in ${made.path}\n`,
+      );
+    });
+
+  const savepoints = program.command('savepoints').description("list or remove a job's savepoints");
+  savepoints
+    .command('list')
+    .description('list the savepoints in a state folder, oldest first')
+    .requiredOption('--state-dir <dir>', 'the state folder (its savepoints/ subfolder)')
+    .option('--json', 'one JSON object per savepoint', false)
+    .action(async (o) => {
+      const list = await listSavepoints(o.stateDir);
+      if (o.json) {
+        for (const s of list) out(`${JSON.stringify(s)}\n`);
+        return;
+      }
+      if (list.length === 0) out(`no savepoints in ${o.stateDir}\n`);
+      for (const s of list) {
+        out(
+          'problem' in s
+            ? `${s.name}  unreadable: ${s.problem}\n`
+            : `${s.name}  ${s.job}  ${new Date(s.createdAt).toISOString()}  ${s.keys} keys  ${formatBytes(s.bytes)}\n`,
+        );
+      }
+    });
+  savepoints
+    .command('rm')
+    .description('delete a savepoint')
+    .argument('<name>', 'savepoint name')
+    .requiredOption('--state-dir <dir>', 'the state folder (its savepoints/ subfolder)')
+    .action(async (name: string, o) => {
+      await removeSavepoint(o.stateDir, name);
+      out(`removed savepoint ${name}\n`);
     });
 
   program

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
 import { jsonlReplaySource } from '../../connectors/jsonl/replay-source.ts';
 import { databaseStores } from '../../sinks/postgres/stores.ts';
+import type { CheckpointMetrics } from '../checkpoint/coordinator.ts';
 import type { Graph } from '../graph.ts';
 import { EmbeddedBroker, embeddedContext } from '../jobs/contexts.ts';
 import { loadJob } from '../jobs/registry.ts';
@@ -28,6 +29,10 @@ export interface ReplayCommandOptions {
   readonly stateDir?: string;
   readonly checkpointIntervalMs?: number;
   readonly ignoreState?: boolean;
+  /** Start from this savepoint instead of the newest checkpoint. */
+  readonly fromSavepoint?: string;
+  readonly allowNonRestoredState?: boolean;
+  readonly checkpointStore?: string;
   /** One-line notices (restores, fallbacks) for stderr. */
   readonly log?: (line: string) => void;
 }
@@ -66,19 +71,17 @@ export async function replayCommand(
   });
   const graph = definition.build(ctx).graph();
 
-  let longestPauseMs = 0;
   const state = options.stateDir
     ? await openJobState({
         stateDir: options.stateDir,
-        job: graph.name,
+        graph,
         ignoreState: options.ignoreState ?? false,
+        ...(options.fromSavepoint !== undefined ? { fromSavepoint: options.fromSavepoint } : {}),
+        allowNonRestoredState: options.allowNonRestoredState ?? false,
+        ...(options.checkpointStore !== undefined ? { checkpointStore: options.checkpointStore } : {}),
         clock,
         log: options.log ?? (() => {}),
         ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
-        // The loop waits for the whole checkpoint (the write included), so its duration is the pause.
-        onCheckpoint: (c) => {
-          longestPauseMs = Math.max(longestPauseMs, c.durationMs);
-        },
       })
     : undefined;
 
@@ -112,8 +115,12 @@ export async function replayCommand(
     malformed: stats.malformed,
     ...(first ? { firstMalformed: `${first.file}:${first.line} (${first.error})` } : {}),
     seconds,
-    ...(state ? { checkpoints: { count: state.checkpointer.metrics().checkpoints, longestPauseMs } } : {}),
+    ...(state ? { checkpoints: checkpointSummary(state.checkpointer.metrics()) } : {}),
   };
+}
+
+function checkpointSummary(m: CheckpointMetrics): ReplaySummary['checkpoints'] {
+  return { count: m.checkpoints, longestPauseMs: m.longestPauseMs };
 }
 
 /** Records that reached the sink bound to the job's main output. */

@@ -1,19 +1,20 @@
 /**
- * `scout run <job|file.ts>`: runs a job on the embedded default. Its input topic is fed with
- * generated chat (the stand-in for the monitor job until Twitch is connected), paced at `--speed`
- * times real time; its main output is printed as JSON Lines (or written to `--out`). Tables it
- * stores into (clips) go to PGlite under `./data`, or to the Postgres server of `DATABASE_URL`.
+ * `scout run <job|file.ts>`: runs a job on the embedded default. Its input is generated chat (the
+ * stand-in for the monitor job until Twitch is connected), paced at `--speed` times real time;
+ * its main output is printed as JSON Lines (or written to `--out`). Tables it stores into (clips)
+ * go to PGlite under `./data`, or to the Postgres server of `DATABASE_URL`. With `--state-dir` it
+ * checkpoints, and started again with the same arguments it resumes where its last checkpoint was.
  */
 import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
-import { memoryTopicSink } from '../../connectors/memory/memory-topic-sink.ts';
 import { syntheticChatSource } from '../../connectors/synthetic/source.ts';
 import { databaseStores } from '../../sinks/postgres/stores.ts';
-import { pipeline } from '../builder.ts';
-import { EmbeddedBroker, embeddedContext } from '../jobs/contexts.ts';
+import { EMBEDDED_PARTITIONS, EmbeddedBroker, embeddedContext } from '../jobs/contexts.ts';
 import { loadJob } from '../jobs/registry.ts';
+import { JobMetrics, startMetricsServer } from '../metrics/job-metrics.ts';
 import { JobRuntime } from '../runtime/runtime.ts';
 import { type Clock, SystemClock } from '../time/clock.ts';
-import type { Sink } from '../types.ts';
+import type { Sink, Source } from '../types.ts';
+import { openJobState } from './state.ts';
 
 export interface RunCommandOptions {
   readonly channels: number;
@@ -22,12 +23,24 @@ export interface RunCommandOptions {
   readonly forMs?: number;
   readonly out?: string;
   readonly set: Record<string, string>;
+  /** Checkpoint into this folder and resume from it when started again (see state.ts). */
+  readonly stateDir?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly ignoreState?: boolean;
+  readonly fromSavepoint?: string;
+  readonly allowNonRestoredState?: boolean;
+  readonly checkpointStore?: string;
+  /** Serve Prometheus metrics on this port (0: any free one). */
+  readonly metricsPort?: number;
+  readonly metricsHost?: string;
+  /** One-line notices (restores, savepoints) for stderr. */
+  readonly log?: (line: string) => void;
 }
 
 export interface RunningJob {
   readonly job: JobRuntime;
-  readonly feed: JobRuntime;
-  /** Resolves when both have stopped. */
+  readonly metrics: JobMetrics;
+  /** Resolves when the job has stopped (and its last checkpoint is written). */
   readonly done: Promise<void>;
   stop(): void;
 }
@@ -42,7 +55,12 @@ export interface EmbeddedBindings {
   readonly startMs?: number;
 }
 
-/** Starts the feed and the job; used by `run` and `demo`. */
+/**
+ * Starts the job with generated chat as its input; used by `run` and `demo`. The generator is the
+ * job's source itself rather than a feed into an in-process topic: its positions (records per
+ * partition, regenerated from the seed on resume) are then part of the job's checkpoints, which an
+ * in-process topic, gone with the process, could not give back after a crash.
+ */
 export async function startEmbedded(
   ref: string,
   options: RunCommandOptions,
@@ -50,39 +68,62 @@ export async function startEmbedded(
   bindings: EmbeddedBindings = {},
 ): Promise<RunningJob> {
   const definition = await loadJob(ref);
-  const broker = new EmbeddedBroker();
   const outputs = new Map<string, Sink<unknown>>();
   outputs.set(definition.output, bindings.output ?? jsonlFileSink(options.out ?? '-'));
-  const ctx = embeddedContext(broker, {
+  const chat = syntheticChatSource({
+    channels: options.channels,
+    hours: Number.POSITIVE_INFINITY,
+    seed: options.seed,
+    speed: options.speed,
+    partitions: EMBEDDED_PARTITIONS,
+    ...(bindings.startMs !== undefined ? { startMs: bindings.startMs } : {}),
+  });
+  const ctx = embeddedContext(new EmbeddedBroker(), {
     clock,
     mode: 'live',
     options: options.set,
+    inputs: new Map([[definition.input, chat as Source<unknown>]]),
     outputs,
     ...(bindings.stores ? { stores: bindings.stores } : {}),
   });
-  const job = new JobRuntime(definition.build(ctx).graph(), { clock });
-
-  const feedPipeline = pipeline(`feed-${definition.input}`);
-  feedPipeline
-    .from(
-      syntheticChatSource({
-        channels: options.channels,
-        hours: Number.POSITIVE_INFINITY,
-        seed: options.seed,
-        speed: options.speed,
-        ...(bindings.startMs !== undefined ? { startMs: bindings.startMs } : {}),
-      }),
-    )
-    .to(memoryTopicSink(broker.topic(definition.input), { key: (m) => m.broadcaster_login }));
-  const feed = new JobRuntime(feedPipeline.graph(), { clock });
-
-  const stop = () => {
-    feed.stop();
-    job.stop();
-  };
-  const done = Promise.all([feed.run(), job.run()]).then(() => {});
-  done.catch(stop);
-  return { job, feed, done, stop };
+  const graph = definition.build(ctx).graph();
+  const metrics = new JobMetrics(graph.name, clock);
+  const state = options.stateDir
+    ? await openJobState({
+        stateDir: options.stateDir,
+        graph,
+        clock,
+        ignoreState: options.ignoreState ?? false,
+        ...(options.fromSavepoint !== undefined ? { fromSavepoint: options.fromSavepoint } : {}),
+        allowNonRestoredState: options.allowNonRestoredState ?? false,
+        ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
+        ...(options.checkpointStore !== undefined ? { checkpointStore: options.checkpointStore } : {}),
+        metrics,
+        log: options.log ?? (() => {}),
+      })
+    : undefined;
+  const served =
+    options.metricsPort !== undefined
+      ? await startMetricsServer(metrics, options.metricsPort, options.metricsHost).catch(async (error) => {
+          await state?.close();
+          throw error;
+        })
+      : undefined;
+  if (served) (options.log ?? (() => {}))(`metrics on ${served.url}`);
+  const job = new JobRuntime(graph, {
+    clock,
+    ...(state?.restore ? { restore: state.restore, adoptRestore: true } : {}),
+    ...(state ? { onBoundary: state.checkpointer.onBoundary } : {}),
+  });
+  metrics.watch(job);
+  const done = job
+    .run()
+    .then(() => {})
+    .finally(async () => {
+      await state?.close();
+      await served?.close();
+    });
+  return { job, metrics, done, stop: () => job.stop() };
 }
 
 export async function runCommand(ref: string, options: RunCommandOptions): Promise<void> {

@@ -1,74 +1,205 @@
 /**
  * `--state-dir` for `scout run` and `scout replay`: opens the job's checkpoint store, decides how to
- * start (restore the newest checkpoint that verifies, start fresh, or refuse — see
- * `decideRecovery`), says so in one line on stderr, and hands back the snapshot to restore and the
- * checkpointer to run at batch boundaries.
+ * start — from `--from-savepoint` when given, else the newest checkpoint that verifies, else fresh,
+ * or refuse (see `decideRecovery`) — checks the state fits the job's steps (`fitSnapshot`), says
+ * what it did in one line on stderr, and hands back the snapshot to restore and the checkpointer
+ * to run at batch boundaries. While the job runs it answers `scout savepoint` on its control socket.
  */
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { fitSnapshot } from '../checkpoint/compatibility.ts';
 import { Checkpointer, type CheckpointRecord, decideRecovery } from '../checkpoint/coordinator.ts';
 import { LevelCheckpointStore } from '../checkpoint/level-store.ts';
+import { S3CheckpointMirror } from '../checkpoint/object-mirror.ts';
+import {
+  defaultSavepointName,
+  loadSavepoint,
+  type NewSavepoint,
+  savepointPath,
+  writeSavepoint,
+} from '../checkpoint/savepoints.ts';
+import type { Graph } from '../graph.ts';
+import type { JobMetrics } from '../metrics/job-metrics.ts';
 import type { JobSnapshot } from '../runtime/runtime.ts';
 import type { Clock } from '../time/clock.ts';
+import { startControlServer, stopControlServer } from './control.ts';
 
 export interface JobStateOptions {
   readonly stateDir: string;
-  readonly job: string;
+  readonly graph: Graph;
   readonly ignoreState: boolean;
+  /** Start from this savepoint (a name under the state folder, or a savepoint folder's path). */
+  readonly fromSavepoint?: string;
+  /** Drop state of steps the job no longer has instead of refusing to start. */
+  readonly allowNonRestoredState?: boolean;
   readonly intervalMs?: number;
   readonly clock: Clock;
-  /** One line per notable event (restore, fallback), for stderr. */
+  /** One line per notable event (restore, fallback, savepoint), for stderr. */
   readonly log: (line: string) => void;
   readonly onCheckpoint?: (record: CheckpointRecord) => void;
+  /** Answer `scout savepoint` on the control socket (default true). */
+  readonly control?: boolean;
+  /** `s3://bucket/prefix`: copy every checkpoint there, and start from there when the folder is empty. */
+  readonly checkpointStore?: string;
+  /** Where checkpoint durations, sizes and ages are recorded. */
+  readonly metrics?: JobMetrics;
 }
 
 export interface JobState {
   readonly restore: JobSnapshot | undefined;
   readonly checkpointer: Checkpointer;
+  /** Takes a savepoint at the next boundary; resolves once it is written. */
+  savepoint(name?: string): Promise<NewSavepoint>;
+  /** Waits for the checkpoint being written, stops answering, and closes the store. */
   close(): Promise<void>;
 }
 
 export async function openJobState(options: JobStateOptions): Promise<JobState> {
+  const { stateDir, graph } = options;
   let store: LevelCheckpointStore;
   try {
-    store = await LevelCheckpointStore.open(options.stateDir);
+    store = await LevelCheckpointStore.open(stateDir);
   } catch (error) {
-    throw new Error(
-      `cannot open the state in ${options.stateDir}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw new Error(`cannot open the state in ${stateDir}: ${messageOf(error)}`, { cause: error });
   }
+  let control: Server | undefined;
   try {
-    const listed = await store.list();
-    const loaded = options.ignoreState ? undefined : await store.load();
-    const decision = decideRecovery(
-      {
-        ids: listed.map((c) => c.id),
-        ...(loaded ? { loaded: { id: loaded.id, snapshot: loaded.snapshot } } : {}),
-        skipped: loaded?.skipped ?? [],
-      },
-      options.job,
-      { ignoreState: options.ignoreState, where: options.stateDir },
-    );
-    if (decision.kind === 'refuse') throw new Error(decision.reason);
-    if (decision.kind === 'restore') {
-      for (const note of decision.notes) options.log(note);
-      options.log(`restoring checkpoint ${decision.checkpointId} of ${options.job} from ${options.stateDir}`);
-    } else if (decision.note) {
-      options.log(decision.note);
+    const mirror = options.checkpointStore
+      ? await S3CheckpointMirror.open(options.checkpointStore)
+      : undefined;
+    if (mirror && !options.ignoreState && options.fromSavepoint === undefined) {
+      // Another machine's checkpoints: only into an empty folder, never over local ones.
+      if ((await store.list()).length === 0) {
+        const copied = await mirror.restoreInto(store);
+        for (const note of copied?.notes ?? []) options.log(note);
+        if (copied) options.log(`copied checkpoint ${copied.id} of ${graph.name} from ${mirror.url}`);
+      }
     }
+    const listed = await store.list();
+    let restore: JobSnapshot | undefined;
+    let restoredCheckpoint = false;
+    let firstId: number;
+    if (options.fromSavepoint !== undefined) {
+      const saved = await loadSavepoint(stateDir, options.fromSavepoint);
+      if (saved.snapshot.job !== graph.name) {
+        throw new Error(`savepoint ${saved.path} is of job "${saved.snapshot.job}", not "${graph.name}"`);
+      }
+      restore = saved.snapshot;
+      firstId = Math.max(0, ...listed.map((c) => c.id)) + 1;
+      options.log(`restoring savepoint ${saved.path} of ${graph.name}`);
+    } else {
+      const loaded = options.ignoreState ? undefined : await store.load();
+      const decision = decideRecovery(
+        {
+          ids: listed.map((c) => c.id),
+          ...(loaded ? { loaded: { id: loaded.id, snapshot: loaded.snapshot } } : {}),
+          skipped: loaded?.skipped ?? [],
+        },
+        graph.name,
+        { ignoreState: options.ignoreState, where: stateDir },
+      );
+      if (decision.kind === 'refuse') throw new Error(decision.reason);
+      if (decision.kind === 'restore') {
+        for (const note of decision.notes) options.log(note);
+        options.log(`restoring checkpoint ${decision.checkpointId} of ${graph.name} from ${stateDir}`);
+        restore = decision.snapshot;
+        restoredCheckpoint = true;
+      } else if (decision.note) {
+        options.log(decision.note);
+      }
+      firstId = decision.firstId;
+    }
+    if (restore !== undefined) {
+      const fitted = fitSnapshot(restore, graph, {
+        allowNonRestored: options.allowNonRestoredState ?? false,
+        what: options.fromSavepoint !== undefined ? `savepoint "${options.fromSavepoint}"` : stateDir,
+      });
+      if (fitted.dropped.length > 0) {
+        options.log(`--allow-non-restored-state: leaving out the state of ${fitted.dropped.join(', ')}`);
+      }
+      restore = fitted.snapshot;
+    }
+
     const checkpointer = new Checkpointer(store, {
       clock: options.clock,
       // The store also knows ids of checkpoints that never finished; never reuse one.
-      firstId: Math.max(decision.firstId, store.nextId),
+      firstId: Math.max(firstId, store.nextId),
+      // After restoring the newest checkpoint as it was, the next one only adds what changed.
+      continueChain: restoredCheckpoint,
       ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
-      ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+      onCheckpoint: async (record) => {
+        options.metrics?.checkpointSucceeded(record);
+        options.onCheckpoint?.(record);
+        // Awaited here, the copy holds back the next checkpoint, not processing: a chain is
+        // copied whole before retention can drop a member of it.
+        if (mirror) await copyCheckpoint(mirror, store, record.id, options);
+      },
+      onFailure: () => options.metrics?.checkpointFailed(),
     });
+
+    // Savepoints being written: closing waits for them, as they read the store.
+    const writing = new Set<Promise<unknown>>();
+    const savepoint = async (name?: string): Promise<NewSavepoint> => {
+      const chosen = name ?? defaultSavepointName(graph.name, options.clock.now());
+      // A bad or taken name fails before the checkpoint is taken.
+      if (existsSync(savepointPath(stateDir, chosen))) {
+        throw new Error(`savepoint "${chosen}" already exists in ${stateDir}`);
+      }
+      const made = checkpointer.request().then(async (record) => {
+        const info = await writeSavepoint(store, record.id, stateDir, chosen);
+        options.log(`savepoint "${info.name}" written to ${info.path} (from checkpoint ${record.id})`);
+        return info;
+      });
+      writing.add(made);
+      const forget = () => writing.delete(made);
+      made.then(forget, forget);
+      return made;
+    };
+    if (options.control ?? true) {
+      control = await startControlServer(stateDir, { job: graph.name, savepoint });
+    }
+
     return {
-      restore: decision.kind === 'restore' ? decision.snapshot : undefined,
+      restore,
       checkpointer,
-      close: () => store.close(),
+      savepoint,
+      close: async () => {
+        checkpointer.abandonRequests(`the job ${graph.name} stopped before it could take the savepoint`);
+        try {
+          await checkpointer.settle();
+        } catch (error) {
+          options.log(messageOf(error));
+        } finally {
+          await Promise.allSettled([...writing]);
+          if (control) await stopControlServer(control, stateDir);
+          await store.close();
+        }
+      },
     };
   } catch (error) {
+    if (control) await stopControlServer(control, stateDir);
     await store.close();
     throw error;
   }
+}
+
+/** Copies checkpoint `id` and applies the store's retention remotely; a failure is logged, not fatal. */
+async function copyCheckpoint(
+  mirror: S3CheckpointMirror,
+  store: LevelCheckpointStore,
+  id: number,
+  options: JobStateOptions,
+): Promise<void> {
+  try {
+    await mirror.upload(store, id);
+    await mirror.retain((await store.list()).map((c) => c.id));
+    options.metrics?.checkpointCopied(true);
+  } catch (error) {
+    options.metrics?.checkpointCopied(false);
+    options.log(`checkpoint ${id} stays local only: ${messageOf(error)}`);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

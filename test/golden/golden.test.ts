@@ -75,7 +75,7 @@ for (const name of cases) {
     const graph = job.build(ctx).graph();
     const state = await openJobState({
       stateDir,
-      job: graph.name,
+      graph,
       ignoreState: false,
       clock,
       log: () => {},
