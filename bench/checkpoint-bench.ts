@@ -19,6 +19,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { LevelCheckpointStore } from '../pipeline/checkpoint/level-store.ts';
 import type { JobSnapshot } from '../pipeline/runtime/runtime.ts';
 import type { KeyType } from '../pipeline/state/api.ts';
+import { MemoryStateBackend } from '../pipeline/state/backend.ts';
 
 export interface CheckpointBenchOptions {
   readonly keys: number;
@@ -37,6 +38,12 @@ export interface CheckpointBenchResult {
   readonly incremental_ms: number;
   readonly incremental_mb: number;
   readonly restore_ms: number;
+  /** Processing stands still for the capture of keyed state: all keys (a fresh chain) … */
+  readonly pause_full_ms: number;
+  /** … or the 1% changed. */
+  readonly pause_incremental_ms: number;
+  /** The longest the event loop was held up while the full capture was written in the background. */
+  readonly write_block_ms: number;
 }
 
 const CHANNEL_TABLE = 'bucket-counts/channel';
@@ -139,6 +146,8 @@ export async function benchCheckpoint(options: CheckpointBenchOptions): Promise<
         throw new Error(`the benchmark restored checkpoint ${loaded?.id} with ${channels} channels`);
       }
     }
+    const pauses: PauseFigures[] = [];
+    for (const dir of dirs) pauses.push(await measurePause(join(dir, 'pause'), options.keys, seed));
     const ms = (values: readonly number[]) => Math.round(median(values) * 10) / 10;
     const mb = (values: readonly number[]) => Math.round(median(values) * 1000) / 1000;
     return {
@@ -149,6 +158,9 @@ export async function benchCheckpoint(options: CheckpointBenchOptions): Promise<
       incremental_ms: ms(writes.map((w) => w.incremental_ms)),
       incremental_mb: mb(writes.map((w) => w.incremental_mb)),
       restore_ms: ms(restores),
+      pause_full_ms: ms(pauses.map((p) => p.full)),
+      pause_incremental_ms: ms(pauses.map((p) => p.incremental)),
+      write_block_ms: ms(pauses.map((p) => p.block)),
     };
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -172,6 +184,52 @@ async function writeAll(dirs: readonly string[], keys: number, seed: number) {
     out.push({ full_ms, full_mb: a.bytes / 1e6, incremental_ms, incremental_mb: b.bytes / 1e6 });
   }
   return out;
+}
+
+interface PauseFigures {
+  readonly full: number;
+  readonly incremental: number;
+  readonly block: number;
+}
+
+/**
+ * The pause a checkpoint causes, as the coordinator takes it: the state lives in a
+ * MemoryStateBackend; a full capture is timed, then written while a 1 ms timer notes the longest
+ * gap between its ticks (the event loop held up); then 1% of the channels change and an
+ * incremental capture is timed.
+ */
+async function measurePause(dir: string, keys: number, seed: number): Promise<PauseFigures> {
+  const { snapshot, logins } = fullSnapshot(keys, seed);
+  const backend = new MemoryStateBackend({ processingTime: () => 0, eventTime: () => 0 });
+  const channels = backend.table<unknown>('bucket-counts', 'channel');
+  const histories = backend.table<unknown>('baseline', 'history');
+  backend.restore(snapshot.keyed, { adopt: true });
+  const store = await LevelCheckpointStore.open(dir, { keep: 3 });
+  try {
+    let t = performance.now();
+    const full = backend.capture();
+    const fullMs = performance.now() - t;
+    let last = performance.now();
+    let block = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      block = Math.max(block, now - last);
+      last = now;
+    }, 1);
+    await store.write(1, { ...snapshot, keyed: full }, START_MS);
+    clearInterval(timer);
+    full.release();
+    const changed = incrementalSnapshot(logins, seed).keyed.tables;
+    for (const [key, value] of changed[CHANNEL_TABLE]!.entries) channels.put(key, value);
+    for (const [key, value] of changed[HISTORY_TABLE]!.entries) histories.put(key, value);
+    t = performance.now();
+    const incremental = backend.capture({ incremental: true });
+    const incrementalMs = performance.now() - t;
+    incremental.release();
+    return { full: fullMs, incremental: incrementalMs, block };
+  } finally {
+    await store.close();
+  }
 }
 
 function median(values: readonly number[]): number {

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pipeline } from '../builder.ts';
-import { JobRuntime, type JobSnapshot } from '../runtime/runtime.ts';
+import { type JobCapture, JobRuntime, type JobSnapshot } from '../runtime/runtime.ts';
 import { fromArray } from '../testing/sources.ts';
 import { ManualClock } from '../time/clock.ts';
 import type { Sink, SinkWriter } from '../types.ts';
 import { Checkpointer, type CheckpointStore, decideRecovery } from './coordinator.ts';
 
 /** Records the order of events the coordinator causes. */
-function recordingStore(events: string[], fail = false): CheckpointStore & { written: JobSnapshot[] } {
-  const written: JobSnapshot[] = [];
+function recordingStore(
+  events: string[],
+  fail = false,
+): CheckpointStore & { written: Array<JobSnapshot | JobCapture> } {
+  const written: Array<JobSnapshot | JobCapture> = [];
   return {
     written,
     async write(id, snapshot) {
@@ -91,7 +94,7 @@ describe('Checkpointer', () => {
     const events: string[] = [];
     const clock = new ManualClock(0);
     let fail = true;
-    const written: JobSnapshot[] = [];
+    const written: Array<JobSnapshot | JobCapture> = [];
     const store: CheckpointStore = {
       async write(id, snapshot) {
         if (fail) throw new Error('disk full');
@@ -128,7 +131,7 @@ describe('Checkpointer in the background', () => {
   /** A store whose writes finish only when the test says so. */
   function gatedStore() {
     const gates: Array<() => void> = [];
-    const written: JobSnapshot[] = [];
+    const written: Array<JobSnapshot | JobCapture> = [];
     const store: CheckpointStore = {
       write: (id, snapshot) =>
         new Promise((resolve) => {
@@ -168,7 +171,7 @@ describe('Checkpointer in the background', () => {
     const events: string[] = [];
     const clock = new ManualClock(0);
     let calls = 0;
-    const written: JobSnapshot[] = [];
+    const written: Array<JobSnapshot | JobCapture> = [];
     const store: CheckpointStore = {
       async write(id, snapshot) {
         calls++;

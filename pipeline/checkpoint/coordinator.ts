@@ -8,7 +8,9 @@
  *   2. snapshot the job right after, with no await in between: operator state, elements in flight
  *      in `asyncMap` and `delay`, timers, open windows, watermarks, keyed state (only the keys
  *      changed since the last checkpoint, or all of it when the chain has to start over) and the
- *      source positions. The snapshot is a copy, so processing goes on from here;
+ *      source positions. Keyed state is captured, not copied: the write reads it from the live
+ *      tables, and a value the job is about to change before the write read it is copied first;
+ *      so processing goes on from here;
  *   3. write the snapshot to the store under the next checkpoint id, in the background, one write
  *      at a time: the store writes the data first and the manifest that makes it visible last;
  *   4. only once that write is durable, commit the source positions outward (Kafka offsets) and
@@ -20,14 +22,14 @@
  * boundary (as a failed write that `checkpoint()` awaited fails its caller). Recovery is a pure
  * decision (`decideRecovery`) over what the store holds; the CLI does the I/O.
  */
-import type { JobRuntime, JobSnapshot } from '../runtime/runtime.ts';
+import type { JobCapture, JobRuntime, JobSnapshot } from '../runtime/runtime.ts';
 import type { Clock } from '../time/clock.ts';
 
 /** What the coordinator needs of a store (`LevelCheckpointStore` is the durable one). */
 export interface CheckpointStore {
   write(
     id: number,
-    snapshot: JobSnapshot,
+    snapshot: JobSnapshot | JobCapture,
     createdAt: number,
   ): Promise<{ readonly id: number; readonly bytes: number; readonly keys: number }>;
 }
@@ -153,13 +155,13 @@ export class Checkpointer {
     this.lastAt = started;
     const waiters = this.waiters;
     this.waiters = [];
-    let snapshot: JobSnapshot;
+    let snapshot: JobCapture;
     let incremental: boolean;
     try {
       // 1–2: drain, then snapshot with no await in between.
       await runtime.drainSinks();
       incremental = !this.fullNext;
-      snapshot = runtime.snapshot({ incremental });
+      snapshot = runtime.capture({ incremental });
     } catch (error) {
       for (const w of waiters) w.reject(asError(error));
       throw error;
@@ -187,7 +189,7 @@ export class Checkpointer {
   private async finish(
     runtime: JobRuntime,
     id: number,
-    snapshot: JobSnapshot,
+    snapshot: JobCapture,
     at: { started: number; pauseMs: number; incremental: boolean },
   ): Promise<CheckpointRecord> {
     const clock = this.options.clock;
@@ -196,12 +198,14 @@ export class Checkpointer {
     try {
       written = await this.store.write(id, snapshot, at.started);
     } catch (error) {
+      snapshot.keyed.release();
       this.failures++;
       this.fullNext = true;
       const failure = new Error(`checkpoint ${id} failed: ${asError(error).message}`, { cause: error });
       this.options.onFailure?.(failure);
       throw failure;
     }
+    snapshot.keyed.release();
     this.fullNext = false;
     // 4: only now may the sources tell the outside world how far they are.
     await runtime.commitPositions(snapshot.positions);

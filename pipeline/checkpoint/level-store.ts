@@ -44,7 +44,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
-import type { JobSnapshot } from '../runtime/runtime.ts';
+import type { JobCapture, JobSnapshot } from '../runtime/runtime.ts';
 import type { KeyType } from '../state/api.ts';
 import type { TableSnapshot } from '../state/backend.ts';
 import { Decoder, Encoder } from './value-codec.ts';
@@ -70,6 +70,13 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const READ_RECORDS = 16;
 
 const DEFAULT_KEEP = 3;
+
+/**
+ * Longest stretch a write encodes before letting the event loop run. Checkpoints are written in
+ * the background while the job processes, so this bounds how long one holds processing up; each
+ * yield costs a few microseconds.
+ */
+const YIELD_MS = 10;
 
 /** Id digits in keys: Number.MAX_SAFE_INTEGER has 16. */
 const ID_DIGITS = 16;
@@ -236,7 +243,7 @@ export class LevelCheckpointStore {
    * since the checkpoint last written or loaded through this store, and fails if there is none.
    * A full snapshot's `deleted` lists are ignored. Values must be plain data (value-codec.ts).
    */
-  write(id: number, snapshot: JobSnapshot, createdAt: number): Promise<CheckpointInfo> {
+  write(id: number, snapshot: JobSnapshot | JobCapture, createdAt: number): Promise<CheckpointInfo> {
     return this.exclusive(() => this.writeNow(id, snapshot, createdAt));
   }
 
@@ -293,7 +300,11 @@ export class LevelCheckpointStore {
     return run;
   }
 
-  private async writeNow(id: number, snapshot: JobSnapshot, createdAt: number): Promise<CheckpointInfo> {
+  private async writeNow(
+    id: number,
+    snapshot: JobSnapshot | JobCapture,
+    createdAt: number,
+  ): Promise<CheckpointInfo> {
     if (!Number.isSafeInteger(id) || id < 0) {
       throw new RangeError(`checkpoint id must be a safe integer ≥ 0, got ${id}`);
     }
@@ -317,8 +328,9 @@ export class LevelCheckpointStore {
       const data = writer.startSegment();
       let seq = 0;
       for (const [table, content] of Object.entries(keyed.tables)) {
-        keys += content.entries.length;
-        seq = await writeEntries(writer, id, seq, table, content.entries);
+        const written = await writeEntries(writer, id, seq, table, content.entries);
+        keys += written.entries;
+        seq = written.seq;
         if (keyed.incremental) {
           keys += content.deleted.length;
           seq = await writeDeleted(writer, id, seq, table, content.deleted);
@@ -673,6 +685,7 @@ export class LevelCheckpointStore {
  * the other's records is being written, so encoding overlaps LevelDB's work on its own thread.
  */
 class BatchWriter {
+  private lastYield = performance.now();
   private current = 0;
   private ops: Array<{ type: 'put'; key: string; value: Uint8Array }> = [];
   private opsBytes = 0;
@@ -703,8 +716,20 @@ class BatchWriter {
     return { records: segment.records, bytes: segment.bytes, sha256: segment.hash.digest('hex') };
   }
 
+  /**
+   * Lets the event loop run once YIELD_MS have passed since it last did: a checkpoint is written
+   * in the background while the job processes, and this bounds how long it holds processing up.
+   * Encoding may pause mid-record here; nothing else uses the encoder meanwhile.
+   */
+  async breathe(): Promise<void> {
+    if (performance.now() - this.lastYield < YIELD_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
+  }
+
   /** Adds a put; sends the batch once it is big enough. Await it before encoding the next record. */
   async put(key: string, value: Uint8Array): Promise<void> {
+    await this.breathe();
     this.ops.push({ type: 'put', key, value });
     this.bytes += key.length + value.length;
     this.opsBytes += key.length + value.length;
@@ -741,21 +766,24 @@ class BatchWriter {
   }
 }
 
+/** Encodes a table's entries into records; read from an iterator, as a capture is read lazily. */
 async function writeEntries(
   w: BatchWriter,
   id: number,
   seq: number,
   table: string,
-  entries: TableSnapshot['entries'],
-): Promise<number> {
-  const n = entries.length;
-  let i = 0;
-  while (i < n) {
+  entries: Iterable<readonly [KeyType, unknown, number]>,
+): Promise<{ seq: number; entries: number }> {
+  const it = entries[Symbol.iterator]();
+  let next = it.next();
+  let count = 0;
+  while (!next.done) {
     const enc = w.encoder;
     enc.byte(RECORD_ENTRIES);
     enc.string(table);
-    while (i < n && enc.length < RECORD_BYTES) {
-      const [key, value, written] = entries[i++]!;
+    while (!next.done && enc.length < RECORD_BYTES) {
+      const [key, value, written] = next.value;
+      count++;
       enc.value(key);
       enc.number(written);
       try {
@@ -764,10 +792,14 @@ async function writeEntries(
         const why = e instanceof Error ? e.message : String(e);
         throw new Error(`state "${table}", key ${JSON.stringify(key)}: ${why}`, { cause: e });
       }
+      next = it.next();
+      // Checked every 256 entries: the first entries of a write can encode 10× slower than the
+      // rest (code not yet optimised), and one record of them then took 100–250 ms here.
+      if ((count & 255) === 0) await w.breathe();
     }
     await w.put(`d!${pad(id, ID_DIGITS)}!${pad(seq++, SEQ_DIGITS)}`, enc.take());
   }
-  return seq;
+  return { seq, entries: count };
 }
 
 async function writeDeleted(

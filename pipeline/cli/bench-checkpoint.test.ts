@@ -15,6 +15,10 @@ describe('scout bench checkpoint', () => {
       assert.equal(printed[field], result[field]);
       assert.ok(result[field] > 0, `${field} = ${result[field]}`);
     }
+    for (const field of ['pause_full_ms', 'pause_incremental_ms', 'write_block_ms'] as const) {
+      assert.equal(printed[field], result[field]);
+      assert.ok(result[field] >= 0 && Number.isFinite(result[field]), `${field} = ${result[field]}`);
+    }
     // 1% of the channels changed: the incremental is a small fraction of the full checkpoint.
     assert.ok(
       result.incremental_mb < result.full_mb / 20,
@@ -31,6 +35,8 @@ describe('scout bench checkpoint', () => {
     );
     assert.match(text, /\n {2}incremental .*\(target ≤ 100 ms/);
     assert.match(text, /\n {2}restore .*\(target ≤ 3,000 ms/);
+    assert.match(text, /\n {2}full capture .*\(target ≤ 50 ms/);
+    assert.match(text, /\n {2}during write .*\(longest event-loop block\)/);
     assert.match(text, /the targets are for 1,000,000 keys/);
   });
 });

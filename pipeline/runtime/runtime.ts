@@ -8,7 +8,12 @@
  * keyed state, watermarks and source positions together (the checkpoint module builds on it).
  */
 import type { Graph } from '../graph.ts';
-import { type BackendSnapshot, MemoryStateBackend, type StateBackend } from '../state/backend.ts';
+import {
+  type BackendCapture,
+  type BackendSnapshot,
+  MemoryStateBackend,
+  type StateBackend,
+} from '../state/backend.ts';
 import { type Clock, SystemClock } from '../time/clock.ts';
 import type { Poll, SinkWriter, SourcePosition, SourceReader } from '../types.ts';
 import type { Operator, OperatorServices, StepMetrics } from './operator.ts';
@@ -56,6 +61,14 @@ export interface JobSnapshot {
   readonly keyed: BackendSnapshot;
   /** Per source step id: partition → position. */
   readonly positions: Readonly<Record<string, Readonly<Record<string, SourcePosition>>>>;
+}
+
+/**
+ * A snapshot whose keyed state is captured rather than copied (`JobRuntime.capture`): read it,
+ * then `keyed.release()`.
+ */
+export interface JobCapture extends Omit<JobSnapshot, 'keyed'> {
+  readonly keyed: BackendCapture;
 }
 
 export interface JobResult {
@@ -261,6 +274,18 @@ export class JobRuntime {
 
   /** A consistent snapshot; call between batches (from `onBoundary`). */
   snapshot(options: { incremental?: boolean } = {}): JobSnapshot {
+    return { ...this.snapshotOperators(), keyed: this.state.snapshot(options) };
+  }
+
+  /**
+   * As `snapshot`, but keyed state is captured, not copied, so processing can go on at once while
+   * the capture is written; values the job changes meanwhile are copied first (backend.ts).
+   */
+  capture(options: { incremental?: boolean } = {}): JobCapture {
+    return { ...this.snapshotOperators(), keyed: this.state.capture(options) };
+  }
+
+  private snapshotOperators(): Omit<JobSnapshot, 'keyed'> {
     const p = this.physical;
     if (p === undefined) throw new Error('the job is not running');
     const operators: Record<string, { watermark: number | null; state: unknown }> = {};
@@ -270,7 +295,7 @@ export class JobRuntime {
     }
     const positions: Record<string, Record<string, SourcePosition>> = {};
     for (const s of p.sources) positions[s.id] = Object.fromEntries(s.positions());
-    return { job: this.graph.name, operators, keyed: this.state.snapshot(options), positions };
+    return { job: this.graph.name, operators, positions };
   }
 
   private restore(snapshot: JobSnapshot): void {

@@ -327,3 +327,73 @@ describe('snapshots', () => {
     );
   });
 });
+
+describe('captures (copy-on-write snapshots for checkpoints)', () => {
+  const read = (entries: Iterable<readonly [unknown, unknown, number]>) =>
+    [...entries].map(([k, v]) => [k, structuredClone(v)]);
+
+  it('a full capture reads the state as it was, whatever the job changes, adds or deletes after it', () => {
+    const { state } = backend();
+    const t = state.table<{ n: number }>('s', 'v');
+    t.put('a', { n: 1 });
+    t.put('b', { n: 2 });
+    t.put('c', { n: 3 });
+    const capture = state.capture();
+    const a = t.get('a')!;
+    a.n = 100; // changed in place, as operators do, then written back
+    t.put('a', a);
+    t.delete('b');
+    t.put('d', { n: 4 });
+    t.put('b', { n: 20 });
+    assert.deepEqual(read(capture.tables['s/v']!.entries), [
+      ['a', { n: 1 }],
+      ['b', { n: 2 }],
+      ['c', { n: 3 }],
+    ]);
+    capture.release();
+    assert.deepEqual(
+      [...t.entries()].map(([k, v]) => [k, v.n]),
+      [
+        ['a', 100],
+        ['c', 3],
+        ['d', 4],
+        ['b', 20],
+      ],
+    );
+  });
+
+  it('an incremental capture covers the keys changed before it, and the next one those changed after', () => {
+    const { state } = backend();
+    const t = state.table<number>('s', 'v');
+    t.put('a', 1);
+    t.put('b', 2);
+    state.snapshot();
+    t.put('a', 10);
+    t.delete('b');
+    const first = state.capture({ incremental: true });
+    t.put('a', 11);
+    t.put('c', 3);
+    assert.deepEqual(read(first.tables['s/v']!.entries), [['a', 10]]);
+    assert.deepEqual(first.tables['s/v']!.deleted, ['b']);
+    first.release();
+    const second = state.capture({ incremental: true });
+    assert.deepEqual(read(second.tables['s/v']!.entries), [
+      ['a', 11],
+      ['c', 3],
+    ]);
+    second.release();
+  });
+
+  it('a capture nobody released is copied out before the next snapshot, and still reads right', () => {
+    const { state } = backend();
+    const t = state.table<{ n: number }>('s', 'v');
+    t.put('a', { n: 1 });
+    const capture = state.capture();
+    const snap = state.snapshot({ incremental: true });
+    assert.deepEqual(snap.tables['s/v']!.entries, []);
+    const a = t.get('a')!;
+    a.n = 2;
+    t.put('a', a);
+    assert.deepEqual(read(capture.tables['s/v']!.entries), [['a', { n: 1 }]]);
+  });
+});

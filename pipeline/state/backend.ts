@@ -34,10 +34,32 @@ export interface BackendSnapshot {
   readonly tables: Readonly<Record<string, TableSnapshot>>;
 }
 
+/** A table's content as of a capture, read lazily (see `StateBackend.capture`). */
+export interface TableCapture {
+  readonly entries: Iterable<readonly [KeyType, unknown, number]>;
+  readonly deleted: readonly KeyType[];
+}
+
+/**
+ * A snapshot taken without copying: its entries are read from the live tables while they go on
+ * changing, and a value is copied only when the job is about to change it before it was read.
+ * `release()` ends that; read the entries only before it.
+ */
+export interface BackendCapture {
+  readonly incremental: boolean;
+  readonly tables: Readonly<Record<string, TableCapture>>;
+  release(): void;
+}
+
 export interface StateBackend {
   table<V>(stepId: string, name: string, options?: TtlOptions): StateTable<V>;
   /** Full content, or with `incremental` only what changed since the previous snapshot. */
   snapshot(options?: { incremental?: boolean }): BackendSnapshot;
+  /**
+   * The same content as `snapshot`, in time independent of the state's size: nothing is copied
+   * now. For checkpoints, whose write then runs while the job goes on.
+   */
+  capture(options?: { incremental?: boolean }): BackendCapture;
   /**
    * Replaces (full) or patches (incremental) the tables' content. With `adopt`, the values are taken
    * over without a copy: only for a snapshot nothing else holds (freshly decoded from a store).
@@ -59,10 +81,23 @@ interface Cell<V> {
 /** Separates a table's name parts; step ids cannot hold it. */
 export const TABLE_SEPARATOR = '/';
 
+/** A capture under way in one table: which keys it covers, and values saved before they changed. */
+interface Capture {
+  /** Incremental: the keys changed before it. Full: undefined, every key present then. */
+  readonly members: Set<KeyType> | undefined;
+  /** Full: keys added since, which it does not cover. */
+  readonly born: Set<KeyType>;
+  /** Values as they were at the capture, saved before the job touched them; ABSENT: was not there. */
+  readonly saved: Map<KeyType, readonly [unknown, number] | typeof ABSENT>;
+}
+
+const ABSENT = Symbol('absent');
+
 class MemoryTable<V> implements StateTable<V> {
   readonly cells = new Map<KeyType, Cell<V>>();
-  readonly changed = new Set<KeyType>();
+  changed = new Set<KeyType>();
   readonly deleted = new Set<KeyType>();
+  private capturing: Capture | undefined;
   /**
    * Keys written while the table's time was still −∞: event-time TTL before the first watermark.
    * Aged from −∞ they would expire the moment any watermark arrives (finite − (−∞) = ∞ ≥ ttl), so
@@ -100,7 +135,18 @@ class MemoryTable<V> implements StateTable<V> {
     return this.ttlMs !== undefined && this.now() - cell.written >= this.ttlMs;
   }
 
+  /** Before the job may change `key`: saves its value if a capture covers it and has not read it. */
+  private preserve(key: KeyType): void {
+    const c = this.capturing!;
+    if (c.saved.has(key)) return;
+    const cell = this.cells.get(key);
+    const covered = c.members ? c.members.has(key) : cell !== undefined && !c.born.has(key);
+    if (!covered) return;
+    c.saved.set(key, cell ? [structuredClone(cell.value), cell.written] : ABSENT);
+  }
+
   get(key: KeyType): V | undefined {
+    if (this.capturing) this.preserve(key);
     const cell = this.cells.get(key);
     if (cell === undefined) return undefined;
     if (this.ttlMs !== undefined && this.expired(cell)) {
@@ -111,6 +157,10 @@ class MemoryTable<V> implements StateTable<V> {
   }
 
   put(key: KeyType, value: V): void {
+    if (this.capturing) {
+      this.preserve(key);
+      if (!this.cells.has(key)) this.capturing.born.add(key);
+    }
     const written = this.ttlMs === undefined ? 0 : this.now();
     if (Number.isFinite(written)) this.unaged.delete(key);
     else this.unaged.add(key);
@@ -126,6 +176,7 @@ class MemoryTable<V> implements StateTable<V> {
   }
 
   delete(key: KeyType): void {
+    if (this.capturing) this.preserve(key);
     this.unaged.delete(key);
     if (this.cells.delete(key)) {
       this.changed.delete(key);
@@ -134,7 +185,11 @@ class MemoryTable<V> implements StateTable<V> {
   }
 
   *entries(): IterableIterator<[KeyType, V]> {
-    for (const [key, cell] of this.cells) if (!this.expired(cell)) yield [key, cell.value];
+    for (const [key, cell] of this.cells) {
+      if (this.expired(cell)) continue;
+      if (this.capturing) this.preserve(key);
+      yield [key, cell.value];
+    }
   }
 
   sweepExpired(): number {
@@ -149,7 +204,55 @@ class MemoryTable<V> implements StateTable<V> {
     return n;
   }
 
+  /**
+   * Starts a capture: O(1) for an incremental one (the changed-key set is handed over whole) and
+   * one pass over the keys for a full one. Only TTL tables are swept first, which is a pass too.
+   */
+  capture(incremental: boolean): { table: TableCapture; release: () => void } {
+    this.materialize();
+    this.sweepExpired();
+    const cells = this.cells;
+    const members = incremental ? this.changed : undefined;
+    const keys = incremental ? members! : Array.from(cells.keys());
+    const deleted = incremental ? [...this.deleted] : [];
+    this.changed = new Set();
+    this.deleted.clear();
+    const capture: Capture = { members: members ?? undefined, born: new Set(), saved: new Map() };
+    // A full capture covers every key present now; `members` stays undefined and `born` excludes
+    // what is added later. An incremental one covers exactly the keys changed before it.
+    this.capturing = capture;
+    const table = this;
+    const entries: Iterable<readonly [KeyType, unknown, number]> = {
+      *[Symbol.iterator]() {
+        for (const key of keys) {
+          const saved = capture.saved.get(key);
+          if (saved === ABSENT) continue;
+          if (saved !== undefined) {
+            yield [key, saved[0], saved[1]];
+            continue;
+          }
+          const cell = table.cells.get(key);
+          if (cell !== undefined) yield [key, cell.value, cell.written];
+        }
+      },
+    };
+    const release = () => {
+      if (this.capturing === capture) this.capturing = undefined;
+    };
+    return { table: { entries, deleted }, release };
+  }
+
+  /** Ends a capture nobody released by copying what it still reads from the live table. */
+  private materialize(): void {
+    const c = this.capturing;
+    if (c === undefined) return;
+    const keys = c.members ?? this.cells.keys();
+    for (const key of keys) this.preserve(key);
+    this.capturing = undefined;
+  }
+
   snapshot(incremental: boolean): TableSnapshot {
+    this.materialize();
     this.sweepExpired();
     const keys = incremental ? this.changed : this.cells.keys();
     const entries: [KeyType, unknown, number][] = [];
@@ -164,6 +267,7 @@ class MemoryTable<V> implements StateTable<V> {
   }
 
   restore(snapshot: TableSnapshot, incremental: boolean, adopt: boolean): void {
+    this.materialize();
     if (!incremental) {
       this.cells.clear();
       this.unaged.clear();
@@ -210,6 +314,21 @@ export class MemoryStateBackend implements StateBackend {
     const tables: Record<string, TableSnapshot> = {};
     for (const [id, table] of this.tables) tables[id] = table.snapshot(incremental);
     return { incremental, tables };
+  }
+
+  capture(options: { incremental?: boolean } = {}): BackendCapture {
+    const incremental = options.incremental ?? false;
+    const tables: Record<string, TableCapture> = {};
+    const releases: Array<() => void> = [];
+    for (const [id, table] of this.tables) {
+      const { table: captured, release } = table.capture(incremental);
+      tables[id] = captured;
+      releases.push(release);
+    }
+    const release = () => {
+      for (const r of releases) r();
+    };
+    return { incremental, tables, release };
   }
 
   restore(snapshot: BackendSnapshot, options: { adopt?: boolean } = {}): void {
