@@ -105,4 +105,15 @@ it('scout run refuses a state folder of another job, and --checkpoint-interval w
   );
   assert.equal(usage.code, 2);
   assert.equal(usage.stderr, 'scout: --checkpoint-interval needs --state-dir\n');
+
+  const url = await run(
+    process.execPath,
+    [...base, 'chat-activity', '--state-dir', state, '--checkpoint-store', 'ftp://x'],
+    { cwd: root },
+  ).then(
+    () => assert.fail('accepted an ftp:// checkpoint store'),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(url.code, 2);
+  assert.equal(url.stderr, 'scout: --checkpoint-store must look like s3://bucket/prefix, got "ftp://x"\n');
 });

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { GraphError } from '../builder.ts';
+import { parseCheckpointStoreUrl } from '../checkpoint/object-mirror.ts';
 import { listSavepoints, removeSavepoint } from '../checkpoint/savepoints.ts';
 import { JobNotFoundError } from '../jobs/registry.ts';
 import { benchEngine } from './bench.ts';
@@ -66,6 +67,13 @@ function stateOptions(o: Record<string, unknown>, err: (s: string) => void) {
   if (o.stateDir === undefined) {
     for (const flag of ['fromSavepoint', 'checkpointInterval', 'checkpointStore'] as const) {
       if (o[flag] !== undefined) throw new UsageError(`--${kebab(flag)} needs --state-dir`);
+    }
+  }
+  if (o.checkpointStore !== undefined) {
+    try {
+      parseCheckpointStoreUrl(String(o.checkpointStore));
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
     }
   }
   if (o.fromSavepoint !== undefined && o.ignoreState) {
