@@ -9,17 +9,13 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { jsonlFileSink } from '../connectors/jsonl/file-sink.ts';
-import { jsonlReplaySource } from '../connectors/jsonl/replay-source.ts';
 import { requestSavepoint } from '../pipeline/cli/control.ts';
 import { main } from '../pipeline/cli/main.ts';
 import { replayCommand } from '../pipeline/cli/replay.ts';
 import { openJobState } from '../pipeline/cli/state.ts';
-import { EmbeddedBroker, embeddedContext } from '../pipeline/jobs/contexts.ts';
-import { loadJob } from '../pipeline/jobs/registry.ts';
 import { JobRuntime } from '../pipeline/runtime/runtime.ts';
 import { ManualClock } from '../pipeline/time/clock.ts';
-import type { Sink, Source } from '../pipeline/types.ts';
+import { replayGraph } from './replay-graph.ts';
 
 const golden = new URL('./golden/highlights/', import.meta.url).pathname;
 const inputs = readdirSync(golden)
@@ -46,15 +42,8 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 
 /** Runs the highlights job over the golden input with `--state-dir`, asking for a savepoint half-way. */
 async function runWithSavepoint(stateDir: string, out: string, name: string) {
-  const job = await loadJob(jobFile);
   const clock = new ManualClock(0);
-  const ctx = embeddedContext(new EmbeddedBroker(), {
-    clock,
-    mode: 'replay',
-    inputs: new Map([[job.input, jsonlReplaySource(inputs) as Source<unknown>]]),
-    outputs: new Map([[job.output, jsonlFileSink(out) as Sink<unknown>]]),
-  });
-  const graph = job.build(ctx).graph();
+  const graph = await replayGraph(jobFile, inputs, out, clock);
   const notices: string[] = [];
   const state = await openJobState({
     stateDir,

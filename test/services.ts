@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'minio';
 import pg from 'pg';
 import { type Database, openDatabase, type Queryable } from '../connectors/postgres/database.ts';
+import { createS3Client } from '../pipeline/checkpoint/object-mirror.ts';
 
 const SERVICES_SCRIPT = new URL('../scripts/services', import.meta.url).pathname;
 
@@ -106,17 +107,7 @@ export interface TestBucket {
  */
 export async function createTestBucket(): Promise<TestBucket> {
   const service = s3Service();
-  const endpoint = new URL(service.endpoint);
-  const useSSL = endpoint.protocol === 'https:';
-  // Loaded here, so that test files without S3 never load the client.
-  const { Client } = await import('minio');
-  const client = new Client({
-    endPoint: endpoint.hostname,
-    port: endpoint.port === '' ? (useSSL ? 443 : 80) : Number(endpoint.port),
-    useSSL,
-    accessKey: service.accessKey,
-    secretKey: service.secretKey,
-  });
+  const client = await createS3Client({ ...service, region: 'us-east-1' });
   const name = `scout-test-${randomBytes(6).toString('hex')}`;
   await client.makeBucket(name);
   return {

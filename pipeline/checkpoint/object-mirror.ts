@@ -168,6 +168,21 @@ export function readS3Config(env: NodeJS.ProcessEnv = process.env): S3Config {
  * // on another machine, into an empty store, before `store.load()`:
  * const restored = await mirror.restoreInto(store);
  */
+/** A minio client for `config`; the package is loaded here, so commands without S3 never load it. */
+export async function createS3Client(config: S3Config): Promise<Client> {
+  const endpoint = new URL(config.endpoint);
+  const useSSL = endpoint.protocol === 'https:';
+  const { Client } = await import('minio');
+  return new Client({
+    endPoint: endpoint.hostname,
+    port: endpoint.port === '' ? (useSSL ? 443 : 80) : Number(endpoint.port),
+    useSSL,
+    accessKey: config.accessKey,
+    secretKey: config.secretKey,
+    region: config.region,
+  });
+}
+
 export class S3CheckpointMirror {
   private constructor(
     private readonly client: Client,
@@ -185,18 +200,7 @@ export class S3CheckpointMirror {
   static async open(url: string, options: S3CheckpointMirrorOptions = {}): Promise<S3CheckpointMirror> {
     const { bucket, prefix } = parseCheckpointStoreUrl(url);
     const config = readS3Config(options.env ?? process.env);
-    const endpoint = new URL(config.endpoint);
-    const useSSL = endpoint.protocol === 'https:';
-    // Loaded here, so that commands without an object store never load the client.
-    const { Client } = await import('minio');
-    const client = new Client({
-      endPoint: endpoint.hostname,
-      port: endpoint.port === '' ? (useSSL ? 443 : 80) : Number(endpoint.port),
-      useSSL,
-      accessKey: config.accessKey,
-      secretKey: config.secretKey,
-      region: config.region,
-    });
+    const client = await createS3Client(config);
     const display = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
     let exists: boolean;
     try {

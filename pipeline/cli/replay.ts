@@ -16,25 +16,15 @@ import { SystemClock } from '../time/clock.ts';
 import type { Sink, Source } from '../types.ts';
 import { UsageError } from './errors.ts';
 import { progressBar } from './progress.ts';
-import { openJobState } from './state.ts';
+import { openStateFromFlags, type StateFlags } from './state.ts';
 
-export interface ReplayCommandOptions {
+export interface ReplayCommandOptions extends StateFlags {
   readonly job: string;
   readonly out?: string;
   readonly speed?: number;
   readonly set: Record<string, string>;
   /** Store the job's tables (clips) in the database (PGlite under ./data, or `DATABASE_URL`). */
   readonly store?: boolean;
-  /** Checkpoint into this folder, and resume from it after a crash. */
-  readonly stateDir?: string;
-  readonly checkpointIntervalMs?: number;
-  readonly ignoreState?: boolean;
-  /** Start from this savepoint instead of the newest checkpoint. */
-  readonly fromSavepoint?: string;
-  readonly allowNonRestoredState?: boolean;
-  readonly checkpointStore?: string;
-  /** One-line notices (restores, fallbacks) for stderr. */
-  readonly log?: (line: string) => void;
 }
 
 export interface ReplaySummary {
@@ -71,19 +61,7 @@ export async function replayCommand(
   });
   const graph = definition.build(ctx).graph();
 
-  const state = options.stateDir
-    ? await openJobState({
-        stateDir: options.stateDir,
-        graph,
-        ignoreState: options.ignoreState ?? false,
-        ...(options.fromSavepoint !== undefined ? { fromSavepoint: options.fromSavepoint } : {}),
-        allowNonRestoredState: options.allowNonRestoredState ?? false,
-        ...(options.checkpointStore !== undefined ? { checkpointStore: options.checkpointStore } : {}),
-        clock,
-        log: options.log ?? (() => {}),
-        ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
-      })
-    : undefined;
+  const state = await openStateFromFlags(options, graph, clock);
 
   const started = clock.now();
   let bar: ReturnType<typeof progressBar> | undefined;

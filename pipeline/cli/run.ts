@@ -14,32 +14,22 @@ import { JobMetrics, startMetricsServer } from '../metrics/job-metrics.ts';
 import { JobRuntime } from '../runtime/runtime.ts';
 import { type Clock, SystemClock } from '../time/clock.ts';
 import type { Sink, Source } from '../types.ts';
-import { openJobState } from './state.ts';
+import { openStateFromFlags, type StateFlags } from './state.ts';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends StateFlags {
   readonly channels: number;
   readonly seed: number;
   readonly speed: number;
   readonly forMs?: number;
   readonly out?: string;
   readonly set: Record<string, string>;
-  /** Checkpoint into this folder and resume from it when started again (see state.ts). */
-  readonly stateDir?: string;
-  readonly checkpointIntervalMs?: number;
-  readonly ignoreState?: boolean;
-  readonly fromSavepoint?: string;
-  readonly allowNonRestoredState?: boolean;
-  readonly checkpointStore?: string;
   /** Serve Prometheus metrics on this port (0: any free one). */
   readonly metricsPort?: number;
   readonly metricsHost?: string;
-  /** One-line notices (restores, savepoints) for stderr. */
-  readonly log?: (line: string) => void;
 }
 
 export interface RunningJob {
   readonly job: JobRuntime;
-  readonly metrics: JobMetrics;
   /** Resolves when the job has stopped (and its last checkpoint is written). */
   readonly done: Promise<void>;
   stop(): void;
@@ -87,23 +77,11 @@ export async function startEmbedded(
     ...(bindings.stores ? { stores: bindings.stores } : {}),
   });
   const graph = definition.build(ctx).graph();
-  const metrics = new JobMetrics(graph.name, clock);
-  const state = options.stateDir
-    ? await openJobState({
-        stateDir: options.stateDir,
-        graph,
-        clock,
-        ignoreState: options.ignoreState ?? false,
-        ...(options.fromSavepoint !== undefined ? { fromSavepoint: options.fromSavepoint } : {}),
-        allowNonRestoredState: options.allowNonRestoredState ?? false,
-        ...(options.checkpointIntervalMs !== undefined ? { intervalMs: options.checkpointIntervalMs } : {}),
-        ...(options.checkpointStore !== undefined ? { checkpointStore: options.checkpointStore } : {}),
-        metrics,
-        log: options.log ?? (() => {}),
-      })
-    : undefined;
+  // Metrics only when served: their process collectors are not free to set up.
+  const metrics = options.metricsPort !== undefined ? new JobMetrics(graph.name, clock) : undefined;
+  const state = await openStateFromFlags(options, graph, clock, metrics);
   const served =
-    options.metricsPort !== undefined
+    metrics && options.metricsPort !== undefined
       ? await startMetricsServer(metrics, options.metricsPort, options.metricsHost).catch(async (error) => {
           await state?.close();
           throw error;
@@ -115,7 +93,7 @@ export async function startEmbedded(
     ...(state?.restore ? { restore: state.restore, adoptRestore: true } : {}),
     ...(state ? { onBoundary: state.checkpointer.onBoundary } : {}),
   });
-  metrics.watch(job);
+  metrics?.watch(job);
   const done = job
     .run()
     .then(() => {})
@@ -123,7 +101,7 @@ export async function startEmbedded(
       await state?.close();
       await served?.close();
     });
-  return { job, metrics, done, stop: () => job.stop() };
+  return { job, done, stop: () => job.stop() };
 }
 
 export async function runCommand(ref: string, options: RunCommandOptions): Promise<void> {

@@ -45,6 +45,42 @@ export interface JobStateOptions {
   readonly metrics?: JobMetrics;
 }
 
+/** The `--state-dir` family of flags, as `run` and `replay` take them. */
+export interface StateFlags {
+  /** Checkpoint into this folder and resume from it when started again. */
+  readonly stateDir?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly ignoreState?: boolean;
+  /** Start from this savepoint instead of the newest checkpoint. */
+  readonly fromSavepoint?: string;
+  readonly allowNonRestoredState?: boolean;
+  readonly checkpointStore?: string;
+  /** One-line notices (restores, fallbacks, savepoints) for stderr. */
+  readonly log?: (line: string) => void;
+}
+
+/** The job's state per those flags; undefined without `--state-dir`. */
+export async function openStateFromFlags(
+  flags: StateFlags,
+  graph: Graph,
+  clock: Clock,
+  metrics?: JobMetrics,
+): Promise<JobState | undefined> {
+  if (flags.stateDir === undefined) return undefined;
+  return openJobState({
+    stateDir: flags.stateDir,
+    graph,
+    clock,
+    ignoreState: flags.ignoreState ?? false,
+    allowNonRestoredState: flags.allowNonRestoredState ?? false,
+    log: flags.log ?? (() => {}),
+    ...(flags.fromSavepoint !== undefined ? { fromSavepoint: flags.fromSavepoint } : {}),
+    ...(flags.checkpointIntervalMs !== undefined ? { intervalMs: flags.checkpointIntervalMs } : {}),
+    ...(flags.checkpointStore !== undefined ? { checkpointStore: flags.checkpointStore } : {}),
+    ...(metrics ? { metrics } : {}),
+  });
+}
+
 export interface JobState {
   readonly restore: JobSnapshot | undefined;
   readonly checkpointer: Checkpointer;
@@ -67,15 +103,16 @@ export async function openJobState(options: JobStateOptions): Promise<JobState> 
     const mirror = options.checkpointStore
       ? await S3CheckpointMirror.open(options.checkpointStore)
       : undefined;
-    if (mirror && !options.ignoreState && options.fromSavepoint === undefined) {
-      // Another machine's checkpoints: only into an empty folder, never over local ones.
-      if ((await store.list()).length === 0) {
-        const copied = await mirror.restoreInto(store);
-        for (const note of copied?.notes ?? []) options.log(note);
-        if (copied) options.log(`copied checkpoint ${copied.id} of ${graph.name} from ${mirror.url}`);
+    let listed = await store.list();
+    // Another machine's checkpoints: only into an empty folder, never over local ones.
+    if (mirror && listed.length === 0 && !options.ignoreState && options.fromSavepoint === undefined) {
+      const copied = await mirror.restoreInto(store);
+      for (const note of copied?.notes ?? []) options.log(note);
+      if (copied) {
+        options.log(`copied checkpoint ${copied.id} of ${graph.name} from ${mirror.url}`);
+        listed = await store.list();
       }
     }
-    const listed = await store.list();
     let restore: JobSnapshot | undefined;
     let restoredCheckpoint = false;
     let firstId: number;

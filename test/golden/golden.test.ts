@@ -12,15 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ClassicLevel } from 'classic-level';
-import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
-import { jsonlReplaySource } from '../../connectors/jsonl/replay-source.ts';
 import { replayCommand } from '../../pipeline/cli/replay.ts';
 import { openJobState } from '../../pipeline/cli/state.ts';
-import { EmbeddedBroker, embeddedContext } from '../../pipeline/jobs/contexts.ts';
-import { loadJob } from '../../pipeline/jobs/registry.ts';
 import { JobRuntime } from '../../pipeline/runtime/runtime.ts';
 import { ManualClock } from '../../pipeline/time/clock.ts';
-import type { Sink, Source } from '../../pipeline/types.ts';
+import { replayGraph } from '../replay-graph.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const cases = readdirSync(here, { withFileTypes: true })
@@ -64,15 +60,8 @@ for (const name of cases) {
     const work = mkdtempSync(join(tmpdir(), `golden-crash-${name}-`));
     const out = join(work, 'out.jsonl');
     const stateDir = join(work, 'state');
-    const job = await loadJob(join(dir, 'job.ts'));
     const clock = new ManualClock(0);
-    const ctx = embeddedContext(new EmbeddedBroker(), {
-      clock,
-      mode: 'replay',
-      inputs: new Map([[job.input, jsonlReplaySource(inputs) as Source<unknown>]]),
-      outputs: new Map([[job.output, jsonlFileSink(out) as Sink<unknown>]]),
-    });
-    const graph = job.build(ctx).graph();
+    const graph = await replayGraph(join(dir, 'job.ts'), inputs, out, clock);
     const state = await openJobState({
       stateDir,
       graph,
