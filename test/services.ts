@@ -59,6 +59,26 @@ export function chromiumPath(): string {
   return process.env.CHROMIUM_PATH || servicesUp('browser', 'CHROMIUM_PATH');
 }
 
+/** The test Kafka broker(s): TEST_KAFKA_BROKERS (comma separated) when set, else `scripts/services up kafka`. */
+export function kafkaBrokers(): string[] {
+  const list = process.env.TEST_KAFKA_BROKERS || servicesUp('kafka', 'TEST_KAFKA_BROKERS');
+  return list.split(',').filter((b) => b.length > 0);
+}
+
+/** The test schema registry's base URL: TEST_REGISTRY_URL when set, else `scripts/services up registry`. */
+export function registryUrl(): string {
+  return process.env.TEST_REGISTRY_URL || servicesUp('registry', 'TEST_REGISTRY_URL');
+}
+
+/**
+ * The command line of Confluent's Python client reading a topic (infra/avro-consumer/consume.py):
+ * TEST_AVRO_CONSUMER when set, else what `scripts/services up avro-consumer` installs.
+ */
+export function avroConsumerCommand(): string[] {
+  const command = process.env.TEST_AVRO_CONSUMER || servicesUp('avro-consumer', 'TEST_AVRO_CONSUMER');
+  return command.split(' ').filter((part) => part.length > 0);
+}
+
 /** Where the test S3 server is and its credentials. */
 export interface S3Service {
   /** `http://127.0.0.1:59000` for the MinIO `scripts/services` starts. */
