@@ -32,7 +32,12 @@ export function spikeRule(options: SpikeRuleOptions = {}): Detector<Memory> {
   if (!(cooldownMs >= 0)) throw new RangeError(`cooldown must be ≥ 0 ms, got ${cooldownMs}`);
   return {
     name: 'rule',
-    memoryTtlMs: Math.max(cooldownMs, 1),
+    // The cooldown is decided by `lastFiredAt`, from the buckets' own times; the TTL only frees
+    // the memory of channels gone quiet. It must outlast the cooldown by more than the job's event
+    // time can run ahead of a bucket being judged (a large batch moves the watermark by tens of
+    // seconds): a TTL of exactly the cooldown let a spike 10 s after another fire in a fast run and
+    // not in a slow one.
+    memoryTtlMs: cooldownMs + 600_000,
     judge(a: Activity, memory: Memory | undefined): Verdict<Memory> {
       if (!a.warm || a.baseline_mean === null || a.baseline_stddev === null) {
         return { fire: false, z: 0, memory };

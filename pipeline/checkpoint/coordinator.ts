@@ -86,6 +86,8 @@ export class Checkpointer {
   private last: CheckpointRecord | undefined;
   private lastSuccessAt: number | undefined;
   private longestPauseMs = 0;
+  /** `runtime.recordsRead()` at the last checkpoint taken. */
+  private readAtLast = -1;
   /** The write in the background, if one is under way. */
   private writing: Promise<CheckpointRecord> | undefined;
   /** A background write's failure, thrown at the next boundary. */
@@ -121,6 +123,16 @@ export class Checkpointer {
     });
   };
 
+  /**
+   * For the runtime's `nextBoundaryAt`: when the next checkpoint is due, if the job has read
+   * anything since the last one (an idle job is not woken to write empty checkpoints).
+   */
+  readonly nextDueAt = (runtime: JobRuntime): number | undefined => {
+    if (this.waiters.length > 0) return this.options.clock.now();
+    if (runtime.recordsRead() === this.readAtLast) return undefined;
+    return this.lastAt + (this.options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
+  };
+
   /** Takes one checkpoint now (after any write under way) and resolves once it is durable. */
   async checkpoint(runtime: JobRuntime): Promise<CheckpointRecord> {
     await this.settle().catch(() => {});
@@ -153,6 +165,7 @@ export class Checkpointer {
     const clock = this.options.clock;
     const started = clock.now();
     this.lastAt = started;
+    this.readAtLast = runtime.recordsRead();
     const waiters = this.waiters;
     this.waiters = [];
     let snapshot: JobCapture;

@@ -3,12 +3,14 @@
  * exits with 2, a failing job prints one line and exits with 1. SCOUT_DEBUG=1 adds stack traces.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { DRIVER_NAMES, type DriverName } from '../../connectors/kafka/driver.ts';
 import { GraphError } from '../builder.ts';
 import { parseCheckpointStoreUrl } from '../checkpoint/object-mirror.ts';
 import { listSavepoints, removeSavepoint } from '../checkpoint/savepoints.ts';
 import { JobNotFoundError } from '../jobs/registry.ts';
 import { benchEngine } from './bench.ts';
 import { benchCheckpointCommand } from './bench-checkpoint.ts';
+import { benchKafkaCommand, parseBrokers, parseDrivers } from './bench-kafka.ts';
 import { requestSavepoint } from './control.ts';
 import { demoCommand } from './demo.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors.ts';
@@ -27,6 +29,7 @@ import { planCommand } from './plan.ts';
 import { plotCommand } from './plot.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
+import type { KafkaRunOptions } from './run-kafka.ts';
 import { serveCommand } from './serve.ts';
 
 /** Thrown from commander's exit hook to leave `parseAsync` with a code. */
@@ -60,6 +63,67 @@ function withStateOptions(command: Command): Command {
       'start even if the checkpoint or savepoint holds state of steps the job no longer has (it is dropped)',
       false,
     );
+}
+
+/** `run`'s options with `--kafka`; generated-chat and single-folder state flags do not apply there. */
+function kafkaRunOptions(
+  o: Record<string, unknown>,
+  command: Command,
+  err: (s: string) => void,
+): KafkaRunOptions {
+  if (o.kafka === undefined) throw new UsageError('--registry needs --kafka');
+  if (o.registry === undefined)
+    throw new UsageError('--kafka needs --registry (the schema registry of its Avro topics)');
+  const given = (flag: string) => command.getOptionValueSource(flag) === 'cli';
+  for (const flag of [
+    'channels',
+    'speed',
+    'seed',
+    'out',
+    'ignoreState',
+    'fromSavepoint',
+    'allowNonRestoredState',
+  ]) {
+    if (given(flag)) throw new UsageError(`--${kebab(flag)} does not apply with --kafka`);
+  }
+  if (!(DRIVER_NAMES as readonly string[]).includes(String(o.kafkaDriver))) {
+    throw new UsageError(`--kafka-driver must be one of ${DRIVER_NAMES.join(', ')}, got "${o.kafkaDriver}"`);
+  }
+  if (o.mode !== 'live' && o.mode !== 'replay')
+    throw new UsageError(`--mode must be live or replay, got "${o.mode}"`);
+  const brokers = String(o.kafka)
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  for (const b of brokers) {
+    if (!/^[^\s:]+:\d+$/.test(b)) throw new UsageError(`--kafka takes host:port[,host:port…], got "${b}"`);
+  }
+  if (brokers.length === 0) throw new UsageError('--kafka needs at least one host:port');
+  if (o.checkpointStore !== undefined) {
+    try {
+      parseCheckpointStoreUrl(String(o.checkpointStore));
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return {
+    brokers,
+    registry: String(o.registry),
+    driver: o.kafkaDriver as DriverName,
+    mode: o.mode,
+    autoRegister: o.autoRegister !== false,
+    set: o.set as Record<string, string>,
+    log: (line) => err(`scout: ${line}\n`),
+    ...(o.group !== undefined ? { group: String(o.group) } : {}),
+    ...(o.topicPrefix !== undefined ? { topicPrefix: String(o.topicPrefix) } : {}),
+    ...(o.stateDir !== undefined ? { stateDir: String(o.stateDir) } : {}),
+    ...(o.checkpointStore !== undefined ? { checkpointStore: String(o.checkpointStore) } : {}),
+    ...(o.checkpointInterval !== undefined ? { checkpointIntervalMs: o.checkpointInterval as number } : {}),
+    ...(o.sessionTimeout !== undefined ? { sessionTimeoutMs: o.sessionTimeout as number } : {}),
+    ...(o.for !== undefined ? { forMs: o.for as number } : {}),
+    ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort as number } : {}),
+    ...(o.metricsHost !== undefined ? { metricsHost: String(o.metricsHost) } : {}),
+  };
 }
 
 /** Those flags as the commands' options. */
@@ -112,9 +176,41 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
   const jobHelp = `<job> is a built-in job name (highlights, chat-activity) or a path to a job file (./my-job.ts)`;
 
   withStateOptions(
-    program.command('run').description('run a job on the embedded default, fed with generated chat'),
+    program
+      .command('run')
+      .description(
+        'run a job: on the embedded default, fed with generated chat; or on Kafka with --kafka and --registry',
+      ),
   )
     .argument('<job>', jobHelp)
+    .option(
+      '--kafka <brokers>',
+      'run on Kafka: host:port of the brokers, comma separated (the job reads its input topic)',
+    )
+    .option(
+      '--registry <url>',
+      'with --kafka: the Confluent-compatible schema registry, e.g. http://127.0.0.1:8081',
+    )
+    .option('--kafka-driver <name>', `with --kafka: ${DRIVER_NAMES.join(' or ')}`, 'kafkajs')
+    .option(
+      '--group <id>',
+      'with --kafka: the consumer group instances of this job share (default scout-<job>)',
+    )
+    .option(
+      '--topic-prefix <prefix>',
+      'with --kafka: put before every topic name, e.g. staging. (schemas stay the same)',
+    )
+    .option(
+      '--mode <mode>',
+      'with --kafka: live (waits in processing time) or replay (in event time, for recorded topics)',
+      'live',
+    )
+    .option('--no-auto-register', 'with --kafka: fail instead of registering a missing output schema')
+    .option(
+      '--session-timeout <duration>',
+      'with --kafka: how long the group waits for a silent instance',
+      (v) => parseDuration(v, '--session-timeout'),
+    )
     .option('--channels <n>', 'generated channels feeding the input', int('--channels'), 20)
     .option('--speed <x>', 'generated chat runs at x times real time', (v) => parsePositive(v, '--speed'), 1)
     .option('--seed <s>', 'seed of the generated chat', (v) => parseInteger(v, '--seed'), 1)
@@ -133,8 +229,16 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     )
     .option('--metrics-host <host>', 'address the metrics server listens on', '127.0.0.1')
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
-    .action(async (job: string, o) => {
+    .action(async (job: string, o, command: Command) => {
       if (o.detector) o.set = { ...o.set, detector: o.detector };
+      if (o.kafka !== undefined || o.registry !== undefined) {
+        const options = kafkaRunOptions(o, command, err);
+        await (await import('./run-kafka.ts')).runKafkaCommand(job, options);
+        return;
+      }
+      for (const flag of ['group', 'sessionTimeout', 'topicPrefix'] as const) {
+        if (o[flag] !== undefined) throw new UsageError(`--${kebab(flag)} needs --kafka`);
+      }
       await runCommand(job, {
         channels: o.channels,
         seed: o.seed,
@@ -328,6 +432,50 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option('--json', 'print the figures as JSON', false)
     .action(async (o) => {
       await benchCheckpointCommand({ keys: o.keys, runs: o.runs, json: o.json }, out);
+    });
+
+  bench
+    .command('kafka')
+    .description(
+      'Kafka: chat produced to a fresh topic, then read raw (decode only) and through the highlights job, per driver; messages/s and peak RSS',
+    )
+    .requiredOption('--kafka <brokers>', 'host:port of the brokers, comma separated', parseBrokers)
+    .requiredOption(
+      '--registry <url>',
+      'the Confluent-compatible schema registry, e.g. http://127.0.0.1:8081',
+    )
+    .option(
+      '--messages <n>',
+      'messages produced beforehand (the targets are for 1,000,000)',
+      int('--messages'),
+      1_000_000,
+    )
+    .option(
+      '--drivers <names>',
+      `drivers to measure, comma separated: ${DRIVER_NAMES.join(',')} (rdkafka only if it loads)`,
+      parseDrivers,
+      [...DRIVER_NAMES],
+    )
+    .option(
+      '--runs <r>',
+      'repetitions of each measurement on the same topic; medians are reported',
+      int('--runs'),
+      1,
+    )
+    .option('--json', 'print the figures as JSON', false)
+    .action(async (o) => {
+      await benchKafkaCommand(
+        {
+          brokers: o.kafka,
+          registry: o.registry,
+          messages: o.messages,
+          drivers: o.drivers,
+          runs: o.runs,
+          json: o.json,
+        },
+        out,
+        err,
+      );
     });
 
   program

@@ -2,7 +2,8 @@
  * highlights: the job that replaces the original Flink job. Chat in; commands and bots out; 5 s
  * buckets per channel (zero-filled); the trailing 5-minute baseline; a detector (the original
  * rule by default, `detector=robust` for ours); the detections on the `highlights` topic; and for
- * each detection a clip, made on the rules' schedule and stored in the `clips` table.
+ * each detection a clip, made on the rules' schedule, stored in the `clips` table and published on
+ * the `clips` topic.
  *
  * Options (`--set key=value`): `detector=rule|robust`, `k=3`, `cooldown=30s`, `bots=a,b,c`.
  */
@@ -54,6 +55,7 @@ export default defineJob({
       time: ctx.mode === 'live' ? 'processing' : 'event',
     });
     clips.to(ctx.store<Clip>('clips'), 'store-clips');
+    clips.to(ctx.output<Clip>('clips'), 'clips-out');
     failures.to(ctx.output('clip-failures'), 'clip-failures-out');
     return p;
   },

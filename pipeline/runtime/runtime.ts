@@ -51,6 +51,11 @@ export interface RunOptions {
   readonly adoptRestore?: boolean;
   /** Called between batches, at a consistent point (checkpoints, progress). */
   readonly onBoundary?: (runtime: JobRuntime) => void | Promise<void>;
+  /**
+   * When the loop, idle, must come round to a boundary anyway (the next checkpoint's due time), so
+   * that a source gone quiet still gets its last records checkpointed and committed.
+   */
+  readonly nextBoundaryAt?: (runtime: JobRuntime) => number | undefined;
 }
 
 /** Everything needed to resume a job where it was, as plain data. */
@@ -84,6 +89,7 @@ export class JobRuntime {
   private physical: PhysicalPlan | undefined;
   private failure: unknown;
   private stopping = false;
+  private abandoning = false;
   private wakeUp: (() => void) | undefined;
   private readonly armed = new Set<string>();
   private eventTime = Number.NEGATIVE_INFINITY;
@@ -99,9 +105,15 @@ export class JobRuntime {
       new MemoryStateBackend({ processingTime: () => this.clock.now(), eventTime: () => this.eventTime });
   }
 
-  /** Asks the job to stop at the next batch boundary; in-flight work is finished and flushed. */
-  stop(): void {
+  /**
+   * Asks the job to stop at the next batch boundary; in-flight work is finished and flushed. With
+   * `abandon`, in-flight work (waits, async calls) is dropped instead: for a job whose last
+   * checkpoint holds that work and that another process is about to resume (a partition given
+   * away in a rebalance).
+   */
+  stop(options: { abandon?: boolean } = {}): void {
     this.stopping = true;
+    if (options.abandon) this.abandoning = true;
     this.wake();
   }
 
@@ -171,7 +183,7 @@ export class JobRuntime {
       );
       if (restore) this.restore(restore);
       const outcome = await this.loop(this.physical);
-      await this.finish(this.physical);
+      if (!this.abandoning) await this.finish(this.physical);
       if (this.failure !== undefined) throw this.failure;
       return { outcome, metrics: this.metrics() };
     } finally {
@@ -210,7 +222,7 @@ export class JobRuntime {
       next++;
       this.trackEventTime(p);
       if (this.options.onBoundary) await this.options.onBoundary(this);
-      if (!progressed) await this.sleepUntilWoken(idle, this.idleDeadline(sources));
+      if (!progressed) await this.sleepUntilWoken(idle, this.sleepDeadline(sources));
       else if (next % BATCHES_PER_YIELD === 0) await yieldToEventLoop();
     }
   }
@@ -219,6 +231,20 @@ export class JobRuntime {
     let min = Number.POSITIVE_INFINITY;
     for (const s of p.sources) if (s.currentWatermark() < min) min = s.currentWatermark();
     if (min > this.eventTime) this.eventTime = min;
+  }
+
+  private sleepDeadline(sources: readonly SourceOperator[]): number | undefined {
+    const idle = this.idleDeadline(sources);
+    const boundary = this.options.nextBoundaryAt?.(this);
+    if (boundary === undefined) return idle;
+    return idle === undefined ? boundary : Math.min(idle, boundary);
+  }
+
+  /** Records the sources have read so far. */
+  recordsRead(): number {
+    let n = 0;
+    for (const s of this.physical?.sources ?? []) n += s.metrics.recordsIn;
+    return n;
   }
 
   private idleDeadline(sources: readonly SourceOperator[]): number | undefined {
@@ -258,9 +284,11 @@ export class JobRuntime {
    */
   async drainSinks(): Promise<void> {
     const sinks = this.physical?.sinks ?? [];
-    while (sinks.some((s) => !s.idle())) {
+    // Every sink is flushed at least once, idle or not: a writer may hold records of its own
+    // (the Kafka sink batches) that only `flush` sends.
+    do {
       for (const sink of sinks) await sink.drain();
-    }
+    } while (sinks.some((s) => !s.idle()));
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -46,6 +46,11 @@ export interface PostgresClipSinkOptions {
   readonly retryMaxMs?: number;
   /** Where the clips go, for `describe()` when `db` is a factory (an opened database says it itself). */
   readonly where?: string;
+  /**
+   * Whether each writer closes the database `db` gives it when it closes (default true). False
+   * for a database shared by many writers — the partition tasks of a Kafka job — closed by its owner.
+   */
+  readonly closesDatabase?: boolean;
 }
 
 /** What the sink has done so far, for metrics and the CLI. */
@@ -107,7 +112,7 @@ export function postgresClipSink(
       if (typeof db !== 'function') return new ClipWriter(db, false, ctx, settings, counters);
       const opened = await db();
       where ??= opened.describe();
-      return new ClipWriter(opened, true, ctx, settings, counters);
+      return new ClipWriter(opened, options.closesDatabase ?? true, ctx, settings, counters);
     },
   };
 }

@@ -14,9 +14,35 @@ export interface DatabaseTarget {
   readonly dataDir?: string;
 }
 
+const whereOf = (target: DatabaseTarget) =>
+  target.url ? 'postgres (DATABASE_URL)' : `PGlite at ${target.dataDir ?? DEFAULT_PGLITE_DIR}`;
+
 /** The tables streamscout jobs store into, each bound to a sink on `target`. */
 export function databaseStores(target: DatabaseTarget): ReadonlyMap<string, Sink<unknown>> {
   const open = async (): Promise<Database> => (await openMigratedDatabase(target)).db;
-  const where = target.url ? 'postgres (DATABASE_URL)' : `PGlite at ${target.dataDir ?? DEFAULT_PGLITE_DIR}`;
-  return new Map<string, Sink<unknown>>([['clips', postgresClipSink(open, { where }) as Sink<unknown>]]);
+  return new Map<string, Sink<unknown>>([
+    ['clips', postgresClipSink(open, { where: whereOf(target) }) as Sink<unknown>],
+  ]);
+}
+
+/**
+ * As `databaseStores`, for sinks opened many times in one process (the partition tasks of a Kafka
+ * job): the database is opened once, on the first sink's open, and closed by `close()`.
+ */
+export function sharedDatabaseStores(target: DatabaseTarget): {
+  stores: ReadonlyMap<string, Sink<unknown>>;
+  close(): Promise<void>;
+} {
+  let opened: Promise<Database> | undefined;
+  const open = (): Promise<Database> => {
+    opened ??= openMigratedDatabase(target).then((m) => m.db);
+    return opened;
+  };
+  const sink = postgresClipSink(open, { where: whereOf(target), closesDatabase: false });
+  return {
+    stores: new Map<string, Sink<unknown>>([['clips', sink as Sink<unknown>]]),
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
 }

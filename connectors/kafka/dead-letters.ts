@@ -1,0 +1,58 @@
+/**
+ * Records a job cannot read go to `<topic>.dlq`, with where they came from (partition, offset,
+ * timestamp), why they failed, and their original key and value bytes, so nothing is lost and
+ * someone can replay them once the cause is fixed. The job goes on. The dead letters of a poll are
+ * acknowledged by the broker before the poll's records reach the job, so their offsets are never
+ * committed before they are safe.
+ */
+import type { DeadLetter } from '../../schemas/avro-types.ts';
+import type { Encoder } from '../../schemas/serde.ts';
+import { DEAD_LETTER_SUFFIX } from '../../schemas/topics.ts';
+import type { KafkaRecord, ProducerDriver } from './driver.ts';
+
+export function deadLetterTopic(topic: string): string {
+  return `${topic}${DEAD_LETTER_SUFFIX}`;
+}
+
+export class DeadLetters {
+  /** Dead letters written by this process. */
+  written = 0;
+  private reported = false;
+
+  constructor(
+    private readonly topic: string,
+    private readonly job: string,
+    private readonly producer: ProducerDriver,
+    private readonly encoder: Encoder<DeadLetter>,
+    private readonly now: () => number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async write(failed: ReadonlyArray<{ record: KafkaRecord; error: string }>): Promise<void> {
+    if (failed.length === 0) return;
+    const failedAt = this.now();
+    const out = failed.map(({ record, error }) => ({
+      key: record.key,
+      value: this.encoder.encode({
+        topic: this.topic,
+        partition: record.partition,
+        offset: record.offset,
+        timestamp: record.timestamp,
+        key: record.key,
+        value: record.value,
+        error,
+        job: this.job,
+        failed_at: failedAt,
+      }),
+    }));
+    await this.producer.send(this.encoder.topic, out);
+    this.written += failed.length;
+    if (!this.reported) {
+      this.reported = true;
+      const first = failed[0]!;
+      this.log(
+        `${this.topic}[${first.record.partition}]@${first.record.offset}: ${first.error}; sent to ${this.encoder.topic} (later ones are counted, not logged)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `scout run <job> --kafka <brokers> --registry <url>`: the job reads its input topic and writes its
+ * outputs as Avro topics, one task per partition it is given in the consumer group
+ * (connectors/kafka/tasks.ts). More instances started with the same arguments split the
+ * partitions; state moves with a partition through the checkpoint store, which instances share:
+ * a folder all of them can reach (`--state-dir`), or a bucket (`--checkpoint-store`).
+ */
+import { type DriverName, loadDriver } from '../../connectors/kafka/driver.ts';
+import { KafkaJob } from '../../connectors/kafka/tasks.ts';
+import { AvroSerde, connectRegistry } from '../../schemas/serde.ts';
+import { sharedDatabaseStores } from '../../sinks/postgres/stores.ts';
+import { loadJob } from '../jobs/registry.ts';
+import { JobMetrics, startMetricsServer } from '../metrics/job-metrics.ts';
+import { type Clock, SystemClock } from '../time/clock.ts';
+
+export interface KafkaRunOptions {
+  readonly brokers: readonly string[];
+  readonly registry: string;
+  readonly driver: DriverName;
+  readonly group?: string;
+  readonly topicPrefix?: string;
+  readonly stateDir?: string;
+  readonly checkpointStore?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly mode: 'live' | 'replay';
+  readonly autoRegister: boolean;
+  readonly set: Record<string, string>;
+  readonly forMs?: number;
+  readonly metricsPort?: number;
+  readonly metricsHost?: string;
+  readonly log: (line: string) => void;
+}
+
+/** Where a Kafka run keeps its partitions' checkpoints when no `--state-dir` is given. */
+export function defaultKafkaStateDir(group: string): string {
+  return `data/state/${group}`;
+}
+
+export async function startKafkaJob(ref: string, options: KafkaRunOptions, clock: Clock): Promise<KafkaJob> {
+  const job = await loadJob(ref);
+  const groupId = options.group ?? `scout-${job.name}`;
+  const driver = await loadDriver(options.driver);
+  const serde = new AvroSerde(await connectRegistry(options.registry), {
+    autoRegister: options.autoRegister,
+  });
+  const database = sharedDatabaseStores({ url: process.env.DATABASE_URL });
+  const metrics = options.metricsPort !== undefined ? new JobMetrics(job.name, clock) : undefined;
+  const served =
+    metrics && options.metricsPort !== undefined
+      ? await startMetricsServer(metrics, options.metricsPort, options.metricsHost)
+      : undefined;
+  if (served) options.log(`metrics on ${served.url}`);
+  const running = new KafkaJob({
+    job,
+    driver,
+    brokers: options.brokers,
+    groupId,
+    serde,
+    stateDir: options.stateDir ?? defaultKafkaStateDir(groupId),
+    clock,
+    mode: options.mode,
+    options: options.set,
+    stores: database.stores,
+    log: options.log,
+    ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
+    ...(options.checkpointStore !== undefined ? { checkpointStore: options.checkpointStore } : {}),
+    ...(options.checkpointIntervalMs !== undefined
+      ? { checkpointIntervalMs: options.checkpointIntervalMs }
+      : {}),
+    ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+    ...(metrics ? { metrics } : {}),
+  });
+  const cleanup = async () => {
+    await database.close().catch(() => {});
+    await served?.close();
+  };
+  running.done.then(cleanup, cleanup);
+  try {
+    await running.start();
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+  options.log(`${job.name} joined group ${groupId} on ${options.brokers.join(',')} (${driver.name})`);
+  return running;
+}
+
+export async function runKafkaCommand(ref: string, options: KafkaRunOptions): Promise<void> {
+  const clock = new SystemClock();
+  const running = await startKafkaJob(ref, options, clock);
+  const stop = () => void running.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (options.forMs !== undefined) clock.schedule(clock.now() + options.forMs, stop);
+  try {
+    await running.done;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * What the Kafka integration tests share: the broker and registry of `scripts/services`, topics of
+ * their own (a random prefix per test), polling for conditions of external systems with a
+ * deadline, `scout` as a child process whose stderr lines can be waited for, and Confluent's own
+ * Python client — a Kafka consumer no one here wrote — to read our Avro topics back.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { type KafkaDriver, loadDriver } from '../connectors/kafka/driver.ts';
+import { AvroSerde, connectRegistry } from '../schemas/serde.ts';
+import { avroConsumerCommand, kafkaBrokers, registryUrl } from './services.ts';
+
+const execFileAsync = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+
+export interface KafkaTestEnv {
+  readonly brokers: string[];
+  readonly registry: string;
+  /** A fresh topic prefix, e.g. `t3f9a1c.` */
+  readonly prefix: string;
+  readonly driver: KafkaDriver;
+  readonly serde: AvroSerde;
+}
+
+export async function kafkaTestEnv(driverName = 'kafkajs'): Promise<KafkaTestEnv> {
+  const brokers = kafkaBrokers();
+  const registry = registryUrl();
+  return {
+    brokers,
+    registry,
+    prefix: `t${randomBytes(4).toString('hex')}.`,
+    driver: await loadDriver(driverName),
+    serde: new AvroSerde(await connectRegistry(registry)),
+  };
+}
+
+/** Polls `check` every 50 ms until it returns true; fails after `timeoutMs` naming `what`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** True when the group has committed every partition of the topic up to its end. */
+export async function caughtUp(env: KafkaTestEnv, group: string, topic: string): Promise<boolean> {
+  const admin = env.driver.admin({ brokers: env.brokers });
+  try {
+    const [ends, committed] = await Promise.all([admin.endOffsets(topic), admin.committed(group, topic)]);
+    for (const [p, end] of ends) if ((committed.get(p) ?? 0) < end) return false;
+    return true;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** A running `scout` process: its stderr as lines, and ways to wait for it. */
+export class ScoutProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  constructor(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
+    this.child = spawn(process.execPath, [`${root}bin/scout.mjs`, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let partial = '';
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      this.lines.push(...parts);
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  /** Waits for a stderr line matching `pattern`; fails early if the process exits. */
+  async waitForLine(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    let exited = false;
+    void this.exited.then(() => {
+      exited = true;
+    });
+    let found: string | undefined;
+    try {
+      await waitFor(
+        `a line matching ${pattern} from scout`,
+        () => {
+          found = this.lines.find((l) => pattern.test(l));
+          if (found === undefined && exited) throw new Error('scout exited first');
+          return found !== undefined;
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; its stderr:\n${this.lines.join('\n')}`);
+    }
+    return found!;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+}
+
+/**
+ * Reads a topic's Avro records from the beginning to its current end with Confluent's own Python
+ * client (its AvroDeserializer and the registry), as parsed JSON: a consumer no one here wrote.
+ */
+export async function readTopicAvro(env: KafkaTestEnv, topic: string): Promise<unknown[]> {
+  const [command, ...args] = avroConsumerCommand();
+  const { stdout } = await execFileAsync(command!, [...args, env.brokers.join(','), env.registry, topic], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as unknown);
+}
