@@ -218,7 +218,10 @@ export class KafkaJob {
         () => {},
         (error: Error) => this.failed(new Error(`${name}: ${error.message}`, { cause: error })),
       )
-      .finally(() => state.close());
+      .finally(() => {
+        this.o.metrics?.unwatch(runtime);
+        return state.close();
+      });
   }
 
   private async openWhenFree(
@@ -240,11 +243,12 @@ export class KafkaJob {
         }
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, wait);
-        function done() {
+        const done = () => {
           clearTimeout(timer);
+          this.lockWaits.delete(done);
           resolve();
-        }
+        };
+        const timer = setTimeout(done, wait);
         this.lockWaits.add(done);
       });
       wait = Math.min(wait * 2, 1_000);

@@ -22,7 +22,8 @@ import type { Clock } from '../time/clock.ts';
 
 export class JobMetrics {
   readonly registry = new Registry();
-  private runtime: JobRuntime | undefined;
+  /** The runtimes whose step counts are exported (one per partition task on Kafka), with the counts already exported. */
+  private readonly runtimes = new Map<JobRuntime, { in: Map<string, number>; out: Map<string, number> }>();
   private lastSuccessAt: number | undefined;
   private readonly checkpoints: Counter<'job' | 'outcome'>;
   private readonly duration: Histogram<'job'>;
@@ -40,7 +41,6 @@ export class JobMetrics {
     const registers = [this.registry];
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Step counters read the runtime's own counts when scraped, so the hot path does no extra work.
-    const seen = { in: new Map<string, number>(), out: new Map<string, number>() };
     const self = this;
     const stepCounter = (name: string, help: string, which: 'in' | 'out') =>
       new Counter({
@@ -49,11 +49,13 @@ export class JobMetrics {
         labelNames: ['job', 'step'] as const,
         registers,
         collect() {
-          for (const [step, m] of Object.entries(self.runtime?.metrics() ?? {})) {
-            const now = which === 'in' ? m.recordsIn : m.recordsOut;
-            const before = seen[which].get(step) ?? 0;
-            if (now > before) this.inc({ job: self.job, step }, now - before);
-            seen[which].set(step, now);
+          for (const [runtime, seen] of self.runtimes) {
+            for (const [step, m] of Object.entries(runtime.metrics())) {
+              const now = which === 'in' ? m.recordsIn : m.recordsOut;
+              const before = seen[which].get(step) ?? 0;
+              if (now > before) this.inc({ job: self.job, step }, now - before);
+              seen[which].set(step, now);
+            }
           }
         },
       });
@@ -115,9 +117,14 @@ export class JobMetrics {
     });
   }
 
-  /** The runtime whose step counts are exported. */
+  /** Exports this runtime's step counts too (added to those of the others watched). */
   watch(runtime: JobRuntime): void {
-    this.runtime = runtime;
+    if (!this.runtimes.has(runtime)) this.runtimes.set(runtime, { in: new Map(), out: new Map() });
+  }
+
+  /** Stops reading a runtime that has stopped (what it counted since the last scrape is not exported). */
+  unwatch(runtime: JobRuntime): void {
+    this.runtimes.delete(runtime);
   }
 
   checkpointSucceeded(record: CheckpointRecord): void {
