@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requestSavepoint } from '../pipeline/cli/control.ts';
-import { main } from '../pipeline/cli/main.ts';
 import { replayCommand } from '../pipeline/cli/replay.ts';
 import { openJobState } from '../pipeline/cli/state.ts';
 import { JobRuntime } from '../pipeline/runtime/runtime.ts';
 import { ManualClock } from '../pipeline/time/clock.ts';
+import { cli } from './cli.ts';
 import { replayGraph } from './replay-graph.ts';
 
 const golden = new URL('./golden/highlights/', import.meta.url).pathname;
@@ -24,21 +24,6 @@ const inputs = readdirSync(golden)
   .map((f) => join(golden, f));
 const expected = readFileSync(join(golden, 'expected.jsonl'), 'utf8');
 const jobFile = join(golden, 'job.ts');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    args,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, out, err };
-}
 
 /** Runs the highlights job over the golden input with `--state-dir`, asking for a savepoint half-way. */
 async function runWithSavepoint(stateDir: string, out: string, name: string) {
@@ -88,7 +73,7 @@ describe('savepoints', () => {
     );
     assert.equal(readFileSync(out, 'utf8'), expected);
 
-    const listed = await cli(['savepoints', 'list', '--state-dir', stateDir]);
+    const listed = await cli('savepoints', 'list', '--state-dir', stateDir);
     assert.equal(listed.code, 0, listed.err);
     assert.match(listed.out, /^mid {2}highlights {2}\d{4}-\d\d-\d\dT.* \d+ keys {2}[\d.]+ KB\n$/);
 
@@ -107,13 +92,13 @@ describe('savepoints', () => {
     assert.ok(summary.records > 0 && summary.records < total, `${summary.records} of ${total} replayed`);
     assert.equal(readFileSync(out, 'utf8'), expected);
 
-    const removed = await cli(['savepoints', 'rm', 'mid', '--state-dir', stateDir]);
+    const removed = await cli('savepoints', 'rm', 'mid', '--state-dir', stateDir);
     assert.equal(removed.code, 0, removed.err);
-    const again = await cli(['savepoints', 'rm', 'mid', '--state-dir', stateDir]);
+    const again = await cli('savepoints', 'rm', 'mid', '--state-dir', stateDir);
     assert.equal(again.code, 1);
     assert.equal(again.err, `scout: no savepoint "mid" in ${stateDir}\n`);
     assert.equal(
-      (await cli(['savepoints', 'list', '--state-dir', stateDir])).out,
+      (await cli('savepoints', 'list', '--state-dir', stateDir)).out,
       `no savepoints in ${stateDir}\n`,
     );
   });
@@ -123,7 +108,7 @@ describe('savepoints', () => {
     const stateDir = join(work, 'state');
     await runWithSavepoint(stateDir, join(work, 'out.jsonl'), 'first');
 
-    const other = await cli([
+    const other = await cli(
       'replay',
       ...inputs,
       '--job',
@@ -132,7 +117,7 @@ describe('savepoints', () => {
       stateDir,
       '--from-savepoint',
       'first',
-    ]);
+    );
     assert.equal(other.code, 1);
     assert.match(other.err, /^scout: savepoint .*first is of job "highlights", not "chat-activity"\n$/);
 
@@ -141,14 +126,14 @@ describe('savepoints', () => {
       /savepoint "first" already exists/,
     );
 
-    const none = await cli(['savepoint', 'highlights', '--state-dir', join(work, 'nothing-runs-here')]);
+    const none = await cli('savepoint', 'highlights', '--state-dir', join(work, 'nothing-runs-here'));
     assert.equal(none.code, 1);
     assert.match(
       none.err,
       /^scout: no job is running with --state-dir .*nothing-runs-here \(start one with: /,
     );
 
-    const bad = await cli(['replay', ...inputs, '--job', 'highlights', '--from-savepoint', 'x']);
+    const bad = await cli('replay', ...inputs, '--job', 'highlights', '--from-savepoint', 'x');
     assert.equal(bad.code, 2);
     assert.equal(bad.err, 'scout: --from-savepoint needs --state-dir\n');
   });

@@ -7,7 +7,7 @@
 import type { ChatLine } from '../../schemas/chat-line.ts';
 import { chatMessageOf } from '../../schemas/chat-message.ts';
 import type { AvroSerde } from '../../schemas/serde.ts';
-import { topicSchema } from '../../schemas/topics.ts';
+import { keyOf, topicSchema } from '../../schemas/topics.ts';
 import type { ConnectionOptions, KafkaDriver, OutgoingRecord } from './driver.ts';
 
 export interface ProduceChatOptions extends ConnectionOptions {
@@ -38,7 +38,7 @@ export async function produceChat(lines: Iterable<ChatLine>, options: ProduceCha
     let seq = 0;
     for (const line of lines) {
       const message = chatMessageOf(line, seq++);
-      pending.push({ key: String(message.broadcaster_id), value: encoder.encode(message) });
+      pending.push({ key: keyOf(message), value: encoder.encode(message) });
       if (pending.length >= batch) {
         await producer.send(topic, pending);
         sent += pending.length;

@@ -1,23 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KafkaPhaseResult } from '../../bench/kafka-bench.ts';
+import { cli } from '../../test/cli.ts';
 import { driverResult, formatKafkaBench, type KafkaBenchReport, parseDrivers } from './bench-kafka.ts';
-import { main } from './main.ts';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    argv,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, out, err };
-}
 
 /** Nothing listens here: a test that got as far as connecting would fail, not hang. */
 const SERVICES = ['--kafka', '127.0.0.1:1', '--registry', 'http://127.0.0.1:1'];

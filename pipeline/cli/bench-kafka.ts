@@ -92,19 +92,6 @@ export function parseDrivers(value: string): DriverName[] {
   return [...new Set(names)] as DriverName[];
 }
 
-/** `--kafka host:port[,host:port…]`. */
-export function parseBrokers(value: string): string[] {
-  const brokers = value
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0);
-  for (const b of brokers) {
-    if (!/^[^\s:]+:\d+$/.test(b)) throw new UsageError(`--kafka takes host:port[,host:port…], got "${b}"`);
-  }
-  if (brokers.length === 0) throw new UsageError('--kafka needs at least one host:port');
-  return brokers;
-}
-
 /** Medians over the runs of one driver's raw and job measurements (the failed ones left out). */
 export function driverResult(
   driver: DriverName,

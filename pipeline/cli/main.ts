@@ -10,7 +10,7 @@ import { listSavepoints, removeSavepoint } from '../checkpoint/savepoints.ts';
 import { JobNotFoundError } from '../jobs/registry.ts';
 import { benchEngine } from './bench.ts';
 import { benchCheckpointCommand } from './bench-checkpoint.ts';
-import { benchKafkaCommand, parseBrokers, parseDrivers } from './bench-kafka.ts';
+import { benchKafkaCommand, parseDrivers } from './bench-kafka.ts';
 import { requestSavepoint } from './control.ts';
 import { demoCommand } from './demo.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, oneLine, UsageError } from './errors.ts';
@@ -19,6 +19,7 @@ import { generateChatCommand } from './generate.ts';
 import { migrateCommand } from './migrate.ts';
 import {
   collectSetting,
+  parseBrokers,
   parseDuration,
   parseInteger,
   parsePort,
@@ -65,6 +66,16 @@ function withStateOptions(command: Command): Command {
     );
 }
 
+/** A malformed `--checkpoint-store` URL is a usage error, found before anything opens. */
+function checkCheckpointStore(o: Record<string, unknown>): void {
+  if (o.checkpointStore === undefined) return;
+  try {
+    parseCheckpointStoreUrl(String(o.checkpointStore));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 /** `run`'s options with `--kafka`; generated-chat and single-folder state flags do not apply there. */
 function kafkaRunOptions(
   o: Record<string, unknown>,
@@ -91,21 +102,8 @@ function kafkaRunOptions(
   }
   if (o.mode !== 'live' && o.mode !== 'replay')
     throw new UsageError(`--mode must be live or replay, got "${o.mode}"`);
-  const brokers = String(o.kafka)
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0);
-  for (const b of brokers) {
-    if (!/^[^\s:]+:\d+$/.test(b)) throw new UsageError(`--kafka takes host:port[,host:port…], got "${b}"`);
-  }
-  if (brokers.length === 0) throw new UsageError('--kafka needs at least one host:port');
-  if (o.checkpointStore !== undefined) {
-    try {
-      parseCheckpointStoreUrl(String(o.checkpointStore));
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-  }
+  const brokers = parseBrokers(String(o.kafka));
+  checkCheckpointStore(o);
   return {
     brokers,
     registry: String(o.registry),
@@ -133,13 +131,7 @@ function stateOptions(o: Record<string, unknown>, err: (s: string) => void) {
       if (o[flag] !== undefined) throw new UsageError(`--${kebab(flag)} needs --state-dir`);
     }
   }
-  if (o.checkpointStore !== undefined) {
-    try {
-      parseCheckpointStoreUrl(String(o.checkpointStore));
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-  }
+  checkCheckpointStore(o);
   if (o.fromSavepoint !== undefined && o.ignoreState) {
     throw new UsageError('--from-savepoint and --ignore-state contradict each other');
   }

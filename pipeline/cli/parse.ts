@@ -47,3 +47,16 @@ export function parsePort(value: string, option: string): number {
     throw new UsageError(`${option} takes a port number 0–65535, got "${value}"`);
   return n;
 }
+
+/** `--kafka host:port[,host:port…]`. */
+export function parseBrokers(value: string): string[] {
+  const brokers = value
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  for (const b of brokers) {
+    if (!/^[^\s:]+:\d+$/.test(b)) throw new UsageError(`--kafka takes host:port[,host:port…], got "${b}"`);
+  }
+  if (brokers.length === 0) throw new UsageError('--kafka needs at least one host:port');
+  return brokers;
+}
