@@ -47,6 +47,8 @@ export interface AsyncFailure<T> {
   readonly value: T;
   readonly error: string;
   readonly attempts: number;
+  /** The last error's numeric `status` (an HTTP status), when it had one. */
+  readonly status?: number;
 }
 
 export interface AsyncOptions<T> {

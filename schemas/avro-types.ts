@@ -68,6 +68,8 @@ export interface ClipFailure {
   readonly stage: ClipStage;
   readonly error: string;
   readonly attempts: number;
+  /** The HTTP status of the last attempt, when the clip service answered (403: clipping disabled). */
+  readonly status?: null | number;
 }
 
 // clips.avsc

@@ -130,7 +130,7 @@ describe('schemas', () => {
     const cases: Array<[string, object]> = [
       ['highlights', detection],
       ['clips', clip],
-      ['clip-failures', { detection, stage: 'create', error: 'HTTP 500', attempts: 3 }],
+      ['clip-failures', { detection, stage: 'create', error: 'HTTP 500', attempts: 3, status: 500 }],
       [
         'chat-activity',
         {

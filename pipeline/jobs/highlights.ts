@@ -14,6 +14,7 @@ import { robustDetector } from '../../operators/highlights/robust.ts';
 import { spikeRule } from '../../operators/highlights/spike-rule.ts';
 import type { Clip } from '../../schemas/clip.ts';
 import type { Detection } from '../../schemas/detection.ts';
+import type { StreamerUpdate } from '../../schemas/streamer.ts';
 import { GraphError } from '../builder.ts';
 import { parseDuration } from '../cli/parse.ts';
 import { chatActivitySeries } from './chat-series.ts';
@@ -57,6 +58,23 @@ export default defineJob({
     clips.to(ctx.store<Clip>('clips'), 'store-clips');
     clips.to(ctx.output<Clip>('clips'), 'clips-out');
     failures.to(ctx.output('clip-failures'), 'clip-failures-out');
+    // Create Clip refused with 403: the channel does not allow clipping. Marking it in `streamers`
+    // makes the monitor drop it from the ranking and the chat joins.
+    failures
+      .flatMap(
+        (f): StreamerUpdate[] =>
+          f.stage === 'create' && f.status === 403 && f.detection.broadcaster_id !== undefined
+            ? [
+                {
+                  broadcaster_id: f.detection.broadcaster_id,
+                  broadcaster_login: f.detection.broadcaster_login,
+                  allows_clipping: false,
+                },
+              ]
+            : [],
+        'clipping-disabled',
+      )
+      .to(ctx.store<StreamerUpdate>('streamers'), 'store-clipping-disabled');
     return p;
   },
 });

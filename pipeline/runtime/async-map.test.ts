@@ -238,8 +238,9 @@ describe('retries', () => {
     await h.advance(1_000);
     assert.deepEqual(Object.fromEntries(attempts), { 404: 1, 503: 2 });
     assert.deepEqual(h.values(), [503]);
+    // The failure carries the error's HTTP status: the highlights job tells a 403 (clipping disabled) by it.
     assert.deepEqual(h.sideOutput(failed), [
-      { value: { value: 404, error: 'HTTP 404', attempts: 1 }, timestamp: 1 },
+      { value: { value: 404, error: 'HTTP 404', attempts: 1, status: 404 }, timestamp: 1 },
     ]);
   });
 

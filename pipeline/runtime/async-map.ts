@@ -115,10 +115,12 @@ export class AsyncMapOperator extends Operator {
         clock.schedule(at, () => this.attempt(entry, attempt + 1, firstStart));
         return;
       }
+      const status = (error as { status?: unknown } | null)?.status;
       this.complete(entry, 'failed', undefined, {
         value: entry.value,
         error: error instanceof Error ? error.message : String(error),
         attempts: attempt,
+        ...(typeof status === 'number' ? { status } : {}),
       });
     };
     if (this.options.timeoutMs !== undefined) {

@@ -7,6 +7,7 @@ import { type Database, DEFAULT_PGLITE_DIR } from '../../connectors/postgres/dat
 import { openMigratedDatabase } from '../../connectors/postgres/migrate.ts';
 import type { Sink } from '../../pipeline/types.ts';
 import { postgresClipSink } from './clip-sink.ts';
+import { postgresStreamersSink } from './streamers-sink.ts';
 
 export interface DatabaseTarget {
   /** A `postgres://` URL; without it, PGlite in `dataDir`. */
@@ -22,6 +23,7 @@ export function databaseStores(target: DatabaseTarget): ReadonlyMap<string, Sink
   const open = async (): Promise<Database> => (await openMigratedDatabase(target)).db;
   return new Map<string, Sink<unknown>>([
     ['clips', postgresClipSink(open, { where: whereOf(target) }) as Sink<unknown>],
+    ['streamers', postgresStreamersSink(open, { where: whereOf(target) }) as Sink<unknown>],
   ]);
 }
 
@@ -38,9 +40,12 @@ export function sharedDatabaseStores(target: DatabaseTarget): {
     opened ??= openMigratedDatabase(target).then((m) => m.db);
     return opened;
   };
-  const sink = postgresClipSink(open, { where: whereOf(target), closesDatabase: false });
+  const shared = { where: whereOf(target), closesDatabase: false };
   return {
-    stores: new Map<string, Sink<unknown>>([['clips', sink as Sink<unknown>]]),
+    stores: new Map<string, Sink<unknown>>([
+      ['clips', postgresClipSink(open, shared) as Sink<unknown>],
+      ['streamers', postgresStreamersSink(open, shared) as Sink<unknown>],
+    ]),
     close: async () => {
       if (opened) await (await opened).close();
     },
