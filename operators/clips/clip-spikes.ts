@@ -44,6 +44,8 @@ export interface ClipFailure {
   readonly stage: 'create' | 'fetch';
   readonly error: string;
   readonly attempts: number;
+  /** The clip service's HTTP status on the last attempt, when it answered (403: clipping disabled). */
+  readonly status?: number;
 }
 
 export interface ClipSpikesOptions {
@@ -110,6 +112,7 @@ export function clipSpikes(
         stage: 'create',
         error: f.error,
         attempts: f.attempts,
+        ...(f.status !== undefined ? { status: f.status } : {}),
       }),
       `${id}-create-failures`,
     )
@@ -121,6 +124,7 @@ export function clipSpikes(
             stage: 'fetch',
             error: f.error,
             attempts: f.attempts,
+            ...(f.status !== undefined ? { status: f.status } : {}),
           }),
           `${id}-fetch-failures`,
         ),
