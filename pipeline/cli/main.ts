@@ -8,6 +8,7 @@ import { GraphError } from '../builder.ts';
 import { parseCheckpointStoreUrl } from '../checkpoint/object-mirror.ts';
 import { listSavepoints, removeSavepoint } from '../checkpoint/savepoints.ts';
 import { JobNotFoundError } from '../jobs/registry.ts';
+import { authCommand } from './auth.ts';
 import { benchEngine } from './bench.ts';
 import { benchCheckpointCommand } from './bench-checkpoint.ts';
 import { benchKafkaCommand, parseDrivers } from './bench-kafka.ts';
@@ -517,6 +518,9 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .action(async () => {
       await migrateCommand({ databaseUrl: process.env.DATABASE_URL }, out);
     });
+
+  // `scout auth seed|check`: the Twitch token file (pipeline/cli/auth.ts).
+  program.addCommand(authCommand(out));
 
   for (const cmd of [program, ...allCommands(program)]) {
     cmd.exitOverride((e) => {

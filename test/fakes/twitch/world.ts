@@ -57,11 +57,33 @@ export interface FakeClip {
   readonly title: string;
   readonly gameId: string;
   readonly language: string;
+  /** Seconds, as Create Clip's `duration` asked (Get Clips reports 30 when absent). */
+  readonly duration?: number;
 }
 
 export interface WorldEvents {
   online: [stream: FakeStream, user: FakeUser];
   offline: [user: FakeUser];
+}
+
+/** Test hooks of the fake consent screen (`GET /oauth2/authorize`), which approves without a browser. */
+export interface AuthorizeHooks {
+  /** The user who approves; default: the first user added. */
+  userId?: string;
+  /** The user clicks "Cancel": the redirect carries `error=access_denied`. */
+  deny: boolean;
+  /** Grant these scopes instead of the requested ones (an old grant, a hand-edited URL). */
+  grantScopes?: readonly string[];
+}
+
+/** One `GET /oauth2/validate` call, for the hourly-validation audit. */
+export interface ValidateCall {
+  /** World-clock epoch ms. */
+  readonly at: number;
+  /** The token presented ('' when the header was missing). */
+  readonly accessToken: string;
+  /** Whether it validated (false: the 401 `invalid access token`). */
+  readonly ok: boolean;
 }
 
 export interface WorldOptions {
@@ -94,6 +116,10 @@ export class TwitchWorld {
   /** Refresh token → the grant it belongs to. */
   readonly refreshTokens = new Map<string, { clientId: string; userId: string; scopes: readonly string[] }>();
   readonly clips = new Map<string, FakeClip>();
+  /** How the fake consent screen answers; tests change it (`world.authorize.deny = true`). */
+  readonly authorize: AuthorizeHooks = { deny: false };
+  /** Every `/validate` call, oldest first. */
+  readonly validateCalls: ValidateCall[] = [];
   readonly userTokenTtlS: number;
   readonly appTokenTtlS: number;
   private nextId = 10_000_000;
@@ -234,6 +260,30 @@ export class TwitchWorld {
   expireToken(accessToken: string): void {
     const t = this.tokens.get(accessToken);
     if (t) t.expiresAt = this.clock.now();
+  }
+
+  /** Revokes one access token (`POST /oauth2/revoke`); its refresh token lives on. */
+  revokeToken(accessToken: string): void {
+    const t = this.tokens.get(accessToken);
+    if (t) t.revoked = true;
+  }
+
+  /**
+   * Test hook: the user disconnects the app (or changes password): every access and refresh
+   * token of that user for that client dies, as `/validate` and the token endpoint then report.
+   */
+  revokeGrant(clientId: string, userId: string): void {
+    for (const t of this.tokens.values()) {
+      if (t.clientId === clientId && t.userId === userId) t.revoked = true;
+    }
+    for (const [refreshToken, grant] of this.refreshTokens) {
+      if (grant.clientId === clientId && grant.userId === userId) this.refreshTokens.delete(refreshToken);
+    }
+  }
+
+  /** `/validate` calls made in `(from, to]` of world-clock time (by default the last hour). */
+  validateCallsBetween(from = this.clock.now() - 3_600_000, to = this.clock.now()): number {
+    return this.validateCalls.filter((c) => c.at > from && c.at <= to).length;
   }
 
   newClipId(): string {
