@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../pipeline/time/clock.ts';
+import { fixture } from './fixtures.ts';
 import { fakeTwitchApp } from './server.ts';
 import { TwitchWorld } from './world.ts';
 
@@ -51,10 +51,6 @@ function shape(value: unknown): unknown {
         .map((k) => [k, shape((value as Record<string, unknown>)[k])]),
     );
   return typeof value;
-}
-
-function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
 }
 
 describe('fake Helix: authentication', () => {
@@ -453,12 +449,12 @@ describe('fake Helix: shapes equal the documentation examples', () => {
     t.world.goLive(owl.id);
 
     const streams = await t.get('/streams?first=1').then(json);
-    assert.deepEqual(shape(streams), shape(fixture('get-streams')));
+    assert.deepEqual(shape(streams), shape(fixture('get-streams.json')));
     const users = await t.get(`/users?id=${fox.id}`).then(json);
-    assert.deepEqual(shape(users), shape(fixture('get-users')));
+    assert.deepEqual(shape(users), shape(fixture('get-users.json')));
     const created = await t.post(`/clips?broadcaster_id=${fox.id}`).then(json);
-    assert.deepEqual(shape(created), shape(fixture('create-clip')));
+    assert.deepEqual(shape(created), shape(fixture('create-clip.json')));
     const clips = await t.get(`/clips?id=${created.data[0].id}`).then(json);
-    assert.deepEqual(shape(clips), shape(fixture('get-clips')));
+    assert.deepEqual(shape(clips), shape(fixture('get-clips.json')));
   });
 });

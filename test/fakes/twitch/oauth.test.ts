@@ -1,30 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { beforeEach, describe, test } from 'node:test';
 import { ManualClock } from '../../../pipeline/time/clock.ts';
+import { fixture, shapeOf } from './fixtures.ts';
 import { fakeTwitchApp } from './server.ts';
 import { type FakeApp, type FakeUser, TwitchWorld } from './world.ts';
 
 const REDIRECT = 'http://localhost:3000/callback';
 const START = Date.parse('2025-03-14T19:00:00Z');
-
-function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
-}
-
-/** Field names and JSON types, recursively (an array by its first element): what a fixture pins down. */
-function shapeOf(value: unknown): unknown {
-  if (Array.isArray(value)) return ['array', value.length > 0 ? shapeOf(value[0]) : 'empty'];
-  if (value === null) return 'null';
-  if (typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as object)
-        .sort()
-        .map((k) => [k, shapeOf((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return typeof value;
-}
 
 describe('fake id.twitch.tv', () => {
   let clock: ManualClock;
