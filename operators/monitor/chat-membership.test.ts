@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OperatorHarness } from '../../pipeline/testing/harness.ts';
 import type { StreamSnapshot } from '../../schemas/avro-types.ts';
-import { chatMembership, decideMembership, type MembershipChange } from './chat-membership.ts';
+import { type ChatMembership, chatMembership, decideMembership } from './chat-membership.ts';
 import { stream } from './top-poll.test.ts';
 import { rankPoll } from './top-poll.ts';
 
@@ -53,7 +53,7 @@ describe('decideMembership', () => {
 describe('chatMembership', () => {
   it('keeps the joined set in keyed state across polls and a restore', () => {
     const make = () =>
-      new OperatorHarness<readonly StreamSnapshot[], MembershipChange>((s) =>
+      new OperatorHarness<readonly StreamSnapshot[], ChatMembership>((s) =>
         chatMembership(s, { enterTop: 2, leaveTop: 3 }),
       );
     const h = make();
@@ -62,8 +62,13 @@ describe('chatMembership', () => {
     const restored = make();
     restored.restore(snapshot);
     restored.push(poll([3, 4, 1], 1), 1);
+    const [after] = restored.values();
     assert.deepEqual(
-      restored.values().map((c) => [c.action, c.broadcaster_id]),
+      after?.channels.map((m) => m.id),
+      [1, 3, 4],
+    );
+    assert.deepEqual(
+      after?.changes.map((c) => [c.action, c.broadcaster_id]),
       [
         ['part', 2],
         ['join', 3],

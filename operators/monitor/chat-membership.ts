@@ -23,9 +23,19 @@ export interface MembershipChange {
   readonly rank: number;
 }
 
-interface Member {
+export interface Member {
   readonly login: string;
   readonly id: number;
+}
+
+/**
+ * The chats to be in after one poll, and how that differs from before. Whoever acts on it should
+ * go by `channels` (the whole desired set): after a restore from a checkpoint the state knows the
+ * chats, but a fresh connection is in none of them, and only the whole set puts that right.
+ */
+export interface ChatMembership {
+  readonly channels: readonly Member[];
+  readonly changes: readonly MembershipChange[];
 }
 
 /** The decision for one poll: `ranked` in rank order, `joined` what we are in now. */
@@ -63,9 +73,9 @@ export function decideMembership(
 }
 
 /**
- * The membership changes of a stream of ranked polls (one array of snapshots per poll). The set
- * of joined channels is keyed state (one key: the top list is global), so a restore from a
- * checkpoint knows which chats it was in.
+ * The chat membership after each ranked poll (one array of snapshots per poll). The set of joined
+ * channels is keyed state (one key: the top list is global), so a restore from a checkpoint keeps
+ * the hysteresis where it was.
  *
  * @example
  * chatMembership(polls.map(rankPoll), { enterTop: 5, leaveTop: 10 }).to(chatControlSink)
@@ -74,17 +84,17 @@ export function chatMembership(
   rankedPolls: Stream<readonly StreamSnapshot[]>,
   options: MembershipOptions = {},
   id = 'chat-membership',
-): Stream<MembershipChange> {
+): Stream<ChatMembership> {
   decideMembership([], [], options); // reject bad thresholds when the graph is built
   return rankedPolls
     .keyBy(() => 'top', `${id}-top`)
-    .process<MembershipChange, { joined: ReturnType<typeof valueState<Member[]>> }>(
+    .process<ChatMembership, { joined: ReturnType<typeof valueState<Member[]>> }>(
       {
         state: { joined: valueState<Member[]>() },
         onElement(ranked, ctx) {
           const { changes, joined } = decideMembership(ranked, ctx.state.joined.value() ?? [], options);
           ctx.state.joined.update(joined);
-          for (const c of changes) ctx.emit(c);
+          ctx.emit({ channels: joined, changes });
         },
       },
       id,

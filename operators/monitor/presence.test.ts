@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pipeline } from '../../pipeline/builder.ts';
+import { runJob } from '../../pipeline/runtime/runtime.ts';
 import { OperatorHarness } from '../../pipeline/testing/harness.ts';
+import { collect, fromArray } from '../../pipeline/testing/sources.ts';
+import { ManualClock } from '../../pipeline/time/clock.ts';
 import type { StreamLifecycle, StreamSnapshot } from '../../schemas/avro-types.ts';
 import { presence } from './presence.ts';
 import { stream } from './top-poll.test.ts';
@@ -17,7 +21,8 @@ function harness() {
     const at = T0 + n * 2 * MIN;
     for (const s of rankPoll({ collected_at: at, streams: ids.map((id) => stream(id)), excluded: [] }))
       h.push(s, at);
-    h.watermark(at);
+    // As a source sets it after the poll: every event at or before `at - 1` has been seen.
+    h.watermark(at - 1);
   };
   const events = () => h.values().map((e) => [e.event_type, e.broadcaster_id, e.rank ?? null]);
   return { h, runPoll, events };
@@ -64,6 +69,19 @@ describe('presence', () => {
       ['offline', 1, null],
       ['online', 1, 1],
     ]);
+  });
+
+  it('dates an offline at the end of the input when it fell due, not at the infinite watermark', async () => {
+    const p = pipeline('presence-end');
+    const polls = [0, 1].map((n) => ({ collected_at: T0 + n * 2 * MIN, streams: [stream(1)], excluded: [] }));
+    const out = collect<StreamLifecycle>();
+    presence(p.from(fromArray(polls), { timestamp: (poll) => poll.collected_at }).flatMap(rankPoll), {
+      pollIntervalMs: 2 * MIN,
+      offlineAfterPolls: 2,
+    }).to(out);
+    await runJob(p.graph(), { clock: new ManualClock(T0) });
+    const offline = out.records.find((e) => e.event_type === 'offline');
+    assert.equal(offline?.timestamp, Math.floor((T0 + 2 * MIN + 3 * MIN) / 1000));
   });
 
   it('never says offline while no poll succeeds (the watermark does not move)', () => {

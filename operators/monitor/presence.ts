@@ -82,13 +82,17 @@ export function presence(
           const seen = ctx.state.seen.value();
           if (seen === undefined || seen.timer !== at) return;
           ctx.state.seen.clear();
+          const watermark = ctx.watermark();
           ctx.emit({
             event_type: 'offline',
             broadcaster_id: ctx.key,
             broadcaster_login: seen.login,
             rank: null,
-            // The poll that found it missing once too often, which is what moved the watermark.
-            timestamp: seconds(Math.max(at, ctx.watermark())),
+            // The poll that found it missing once too often, which is what moved the watermark. A
+            // watermark W says that no event at or before W is to come, so that poll was at W + 1
+            // (W itself would date the offline a second early once truncated to seconds). At the
+            // end of the input the watermark is infinite: then it is dated when it fell due.
+            timestamp: seconds(Number.isFinite(watermark) ? Math.max(at, watermark + 1) : at),
             source: 'poll',
           });
         },

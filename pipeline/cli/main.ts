@@ -32,6 +32,7 @@ import { plotCommand } from './plot.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
 import type { KafkaRunOptions } from './run-kafka.ts';
+import type { EventSubServing } from './run-monitor.ts';
 import { serveCommand } from './serve.ts';
 
 /** Thrown from commander's exit hook to leave `parseAsync` with a code. */
@@ -75,6 +76,84 @@ function checkCheckpointStore(o: Record<string, unknown>): void {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** `scout run monitor`: Twitch in, topics out (Kafka with --kafka, else stream-lifecycle printed). */
+async function runMonitorFromFlags(
+  o: Record<string, unknown>,
+  given: (flag: string) => boolean,
+  err: (s: string) => void,
+): Promise<void> {
+  for (const flag of [
+    'channels',
+    'speed',
+    'seed',
+    'stateDir',
+    'fromSavepoint',
+    'group',
+    'mode',
+    'sessionTimeout',
+  ]) {
+    if (given(flag)) throw new UsageError(`--${kebab(flag)} does not apply to the monitor job`);
+  }
+  if ((o.kafka === undefined) !== (o.registry === undefined)) {
+    throw new UsageError(o.kafka === undefined ? '--registry needs --kafka' : '--kafka needs --registry');
+  }
+  if (o.kafka !== undefined && given('out')) throw new UsageError('--out does not apply with --kafka');
+  let eventSub: EventSubServing | undefined;
+  if (o.eventsubCallback !== undefined) {
+    const secret = process.env.TWITCH_EVENTSUB_SECRET;
+    if (!secret) {
+      throw new UsageError(
+        '--eventsub-callback needs TWITCH_EVENTSUB_SECRET (10 to 100 characters) in the environment',
+      );
+    }
+    let url: URL;
+    try {
+      url = new URL(String(o.eventsubCallback));
+    } catch {
+      throw new UsageError(`--eventsub-callback is not a URL: ${o.eventsubCallback}`);
+    }
+    if (url.protocol !== 'https:' && url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') {
+      throw new UsageError('--eventsub-callback must be https:// (Twitch only posts to HTTPS on port 443)');
+    }
+    eventSub = {
+      callbackUrl: url.toString(),
+      port: (o.eventsubPort as number | undefined) ?? 8080,
+      host: String(o.eventsubHost),
+      secret,
+    };
+  } else if (given('eventsubPort')) {
+    throw new UsageError('--eventsub-port needs --eventsub-callback');
+  }
+  if (o.kafka !== undefined && !(DRIVER_NAMES as readonly string[]).includes(String(o.kafkaDriver))) {
+    throw new UsageError(`--kafka-driver must be one of ${DRIVER_NAMES.join(', ')}, got "${o.kafkaDriver}"`);
+  }
+  const { runMonitorCommand } = await import('./run-monitor.ts');
+  await runMonitorCommand({
+    tokenFile: String(o.twitchTokenFile),
+    ...(o.twitchChatUrl !== undefined ? { chatUrl: String(o.twitchChatUrl) } : {}),
+    ...(eventSub ? { eventSub } : {}),
+    set: o.set as Record<string, string>,
+    ...(o.out !== undefined ? { out: String(o.out) } : {}),
+    ...(o.kafka !== undefined
+      ? {
+          kafka: {
+            brokers: parseBrokers(String(o.kafka)),
+            registry: String(o.registry),
+            driver: o.kafkaDriver as DriverName,
+            autoRegister: o.autoRegister !== false,
+            ...(o.topicPrefix !== undefined ? { topicPrefix: String(o.topicPrefix) } : {}),
+          },
+        }
+      : {}),
+    ...(o.metricsPort !== undefined
+      ? { metricsPort: o.metricsPort as number, metricsHost: String(o.metricsHost) }
+      : {}),
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    ...(o.for !== undefined ? { forMs: o.for as number } : {}),
+    log: (line) => err(`${line}\n`),
+  });
 }
 
 /** `run`'s options with `--kafka`; generated-chat and single-folder state flags do not apply there. */
@@ -166,7 +245,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       outputError: (message, write) => write(`scout: ${oneLine(message.replace(/^error: /, ''))}\n`),
     });
 
-  const jobHelp = `<job> is a built-in job name (highlights, chat-activity) or a path to a job file (./my-job.ts)`;
+  const jobHelp = `<job> is a built-in job name (highlights, chat-activity, monitor) or a path to a job file (./my-job.ts)`;
 
   withStateOptions(
     program
@@ -222,10 +301,39 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     )
     .option('--metrics-host <host>', 'address the metrics server listens on', '127.0.0.1')
     .option('--set <key=value>', 'job option (repeatable)', collectSetting, {})
+    .option(
+      '--twitch-token-file <path>',
+      'the token file `scout auth seed` wrote: the monitor reads Twitch with it; highlights (with --kafka) clips through Twitch',
+      'data/twitch-tokens.json',
+    )
+    .option(
+      '--twitch-chat-url <url>',
+      'monitor: chat server (default wss://irc-ws.chat.twitch.tv:443); Helix follows TWURPLE_MOCK_API_PORT',
+    )
+    .option(
+      '--eventsub-callback <url>',
+      'monitor: public HTTPS URL Twitch posts EventSub to (served locally on --eventsub-port); off without it',
+    )
+    .option('--eventsub-port <port>', 'monitor: local port of the EventSub webhook', (v) =>
+      parsePort(v, '--eventsub-port'),
+    )
+    .option('--eventsub-host <host>', 'monitor: address the EventSub webhook listens on', '127.0.0.1')
     .action(async (job: string, o, command: Command) => {
       if (o.detector) o.set = { ...o.set, detector: o.detector };
+      const given = (flag: string) => command.getOptionValueSource(flag) === 'cli';
+      if (job === 'monitor') {
+        await runMonitorFromFlags(o, given, err);
+        return;
+      }
+      for (const flag of ['twitchChatUrl', 'eventsubCallback', 'eventsubPort'] as const) {
+        if (given(flag)) throw new UsageError(`--${kebab(flag)} only applies to the monitor job`);
+      }
+      if (given('twitchTokenFile') && o.kafka === undefined) {
+        throw new UsageError('--twitch-token-file needs --kafka (clips of generated chat are made locally)');
+      }
       if (o.kafka !== undefined || o.registry !== undefined) {
         const options = kafkaRunOptions(o, command, err);
+        if (given('twitchTokenFile')) Object.assign(options, { twitchTokenFile: String(o.twitchTokenFile) });
         await (await import('./run-kafka.ts')).runKafkaCommand(job, options);
         return;
       }
@@ -488,7 +596,22 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .option('--for <duration>', 'stop after this long of real time (e.g. 1m); default: until Ctrl-C', (v) =>
       parseDuration(v, '--for'),
     )
-    .action(async (o) => {
+    .option(
+      '--twitch-fake',
+      'instead of generated chat: monitor + highlights against local Twitch fakes (Helix, OAuth, chat), clips via Create Clip',
+      false,
+    )
+    .action(async (o, command: Command) => {
+      if (o.twitchFake) {
+        if (command.getOptionValueSource('channels') === 'cli') {
+          throw new UsageError(
+            '--channels does not apply with --twitch-fake (the fake has its own dozen channels)',
+          );
+        }
+        const { twitchDemoCommand } = await import('./demo-twitch.ts');
+        await twitchDemoCommand({ speed: o.speed, seed: o.seed, port: o.port, forMs: o.for }, out);
+        return;
+      }
       await demoCommand(
         { channels: o.channels, speed: o.speed, seed: o.seed, port: o.port, forMs: o.for },
         out,

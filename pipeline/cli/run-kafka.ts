@@ -12,6 +12,7 @@ import { sharedDatabaseStores } from '../../sinks/postgres/stores.ts';
 import { loadJob } from '../jobs/registry.ts';
 import { JobMetrics, startMetricsServer } from '../metrics/job-metrics.ts';
 import { type Clock, SystemClock } from '../time/clock.ts';
+import { untilStopped } from './until-stopped.ts';
 
 export interface KafkaRunOptions {
   readonly brokers: readonly string[];
@@ -30,6 +31,8 @@ export interface KafkaRunOptions {
   readonly metricsPort?: number;
   readonly metricsHost?: string;
   readonly log: (line: string) => void;
+  /** Clip through Twitch with this token file (`scout auth seed`) instead of the local clipper. */
+  readonly twitchTokenFile?: string;
 }
 
 /** Where a Kafka run keeps its partitions' checkpoints when no `--state-dir` is given. */
@@ -44,6 +47,23 @@ export async function startKafkaJob(ref: string, options: KafkaRunOptions, clock
   const serde = new AvroSerde(await connectRegistry(options.registry), {
     autoRegister: options.autoRegister,
   });
+  let fatal: ((error: Error) => void) | undefined;
+  const twitch = options.twitchTokenFile
+    ? await (async () => {
+        const { openTwitchAuth } = await import('../../connectors/twitch/auth/index.ts');
+        const { HelixClient } = await import('../../connectors/twitch/helix.ts');
+        const { twitchClipper } = await import('../../connectors/twitch/clipper.ts');
+        const auth = await openTwitchAuth({
+          clock,
+          tokenFile: options.twitchTokenFile,
+          log: options.log,
+          onFatal: (error) => fatal?.(error),
+        });
+        const helix = new HelixClient({ authProvider: auth.userProvider, clock, clipUserId: auth.userId });
+        options.log(`clips through Twitch as ${auth.login}`);
+        return { auth, clipper: twitchClipper(helix) };
+      })()
+    : undefined;
   const database = sharedDatabaseStores({ url: process.env.DATABASE_URL });
   const metrics = options.metricsPort !== undefined ? new JobMetrics(job.name, clock) : undefined;
   const served =
@@ -70,8 +90,16 @@ export async function startKafkaJob(ref: string, options: KafkaRunOptions, clock
       : {}),
     ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(twitch ? { clipper: twitch.clipper } : {}),
   });
+  // The hourly token check failed (revoked, password changed): stop, and exit 1 with its line.
+  fatal = (error) => {
+    options.log(error.message);
+    process.exitCode = 1;
+    void running.stop();
+  };
   const cleanup = async () => {
+    await twitch?.auth.close().catch(() => {});
     await database.close().catch(() => {});
     await served?.close();
   };
@@ -88,15 +116,5 @@ export async function startKafkaJob(ref: string, options: KafkaRunOptions, clock
 
 export async function runKafkaCommand(ref: string, options: KafkaRunOptions): Promise<void> {
   const clock = new SystemClock();
-  const running = await startKafkaJob(ref, options, clock);
-  const stop = () => void running.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  if (options.forMs !== undefined) clock.schedule(clock.now() + options.forMs, stop);
-  try {
-    await running.done;
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
+  await untilStopped(await startKafkaJob(ref, options, clock), clock, options.forMs);
 }

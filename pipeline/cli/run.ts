@@ -15,6 +15,7 @@ import { JobRuntime } from '../runtime/runtime.ts';
 import { type Clock, SystemClock } from '../time/clock.ts';
 import type { Sink, Source } from '../types.ts';
 import { openStateFromFlags, type StateFlags } from './state.ts';
+import { untilStopped } from './until-stopped.ts';
 
 export interface RunCommandOptions extends StateFlags {
   readonly channels: number;
@@ -110,14 +111,5 @@ export async function runCommand(ref: string, options: RunCommandOptions): Promi
   const running = await startEmbedded(ref, options, clock, {
     stores: databaseStores({ url: process.env.DATABASE_URL }),
   });
-  const stopOnSignal = () => running.stop();
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-  if (options.forMs !== undefined) clock.schedule(clock.now() + options.forMs, () => running.stop());
-  try {
-    await running.done;
-  } finally {
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
-  }
+  await untilStopped(running, clock, options.forMs);
 }

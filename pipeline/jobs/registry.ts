@@ -8,10 +8,12 @@ import { pathToFileURL } from 'node:url';
 import chatActivity from './chat-activity.ts';
 import highlights from './highlights.ts';
 import { isJobDefinition, type JobDefinition } from './job.ts';
+import monitor from './monitor.ts';
 
 export const BUILT_IN_JOBS: ReadonlyMap<string, JobDefinition> = new Map([
   [chatActivity.name, chatActivity],
   [highlights.name, highlights],
+  [monitor.name, monitor],
 ]);
 
 /** A job reference that is not a built-in name nor a loadable file. */

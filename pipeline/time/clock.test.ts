@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from './clock.ts';
+import { ManualClock, ScaledClock } from './clock.ts';
 
 describe('ManualClock', () => {
   it('starts at the given time and moves only when told to', async () => {
@@ -144,5 +144,16 @@ describe('ManualClock', () => {
     await clock.advanceTo(950);
     assert.deepEqual(ran, [900]);
     assert.equal(clock.now(), 1_000);
+  });
+});
+
+describe('ScaledClock', () => {
+  it('runs speed times faster than the wall clock, from its start', () => {
+    let wall = 1_000;
+    const clock = new ScaledClock(20, 5_000_000, () => wall);
+    assert.equal(clock.now(), 5_000_000);
+    wall += 1_500;
+    assert.equal(clock.now(), 5_030_000);
+    assert.throws(() => new ScaledClock(0), /speed must be > 0/);
   });
 });

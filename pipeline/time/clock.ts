@@ -34,6 +34,40 @@ export class SystemClock implements Clock {
   }
 }
 
+/**
+ * The wall clock, sped up: `speed` ms of this clock pass per real ms, starting at `startMs` now.
+ * The demos run a whole fake Twitch on it, so five minutes of baseline take seconds.
+ */
+export class ScaledClock implements Clock {
+  private readonly realStart: number;
+
+  constructor(
+    readonly speed: number,
+    private readonly startMs: number = Date.now(),
+    /** The real clock (tests pass their own). */
+    private readonly wall: () => number = Date.now,
+  ) {
+    if (!(speed > 0)) throw new RangeError(`clock speed must be > 0, got ${speed}`);
+    this.realStart = wall();
+  }
+
+  now(): number {
+    return this.startMs + (this.wall() - this.realStart) * this.speed;
+  }
+
+  schedule(at: number, fn: () => void): Cancel {
+    const handle = setTimeout(fn, Math.max(0, (at - this.now()) / this.speed));
+    return () => clearTimeout(handle);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (ms <= 0) resolve();
+      else setTimeout(resolve, ms / this.speed);
+    });
+  }
+}
+
 interface Scheduled {
   at: number;
   seq: number;
