@@ -23,7 +23,7 @@ import { MONITOR_FLUSH_EVERY_MS, startMonitor } from '../pipeline/cli/run-monito
 import { ManualClock, SystemClock } from '../pipeline/time/clock.ts';
 import type { ChatMessage, StreamLifecycle, StreamSnapshot } from '../schemas/avro-types.ts';
 import { topicSchema } from '../schemas/topics.ts';
-import { type FakeChat, startFakeChat } from './fakes/twitch/chat-server.ts';
+import { startFakeChat, syncChat } from './fakes/twitch/chat-server.ts';
 import { startFakeTwitch } from './fakes/twitch/server.ts';
 import { TwitchWorld } from './fakes/twitch/world.ts';
 import { type KafkaTestEnv, kafkaTestEnv, readTopicAvro, waitFor } from './kafka-harness.ts';
@@ -34,26 +34,6 @@ const SCOPES = ['chat:read', 'clips:edit'];
 const WAIT_MS = 15_000;
 /** Only for the token file's stamp: @twurple judges expiry by the wall clock. */
 const wall = new SystemClock();
-
-/**
- * A PING through the chat connection and its PONG back, twice: once the second PONG arrives, a
- * JOIN the client sent before the first PING is confirmed to the client too (lines are ordered).
- */
-async function syncChat(chat: FakeChat): Promise<void> {
-  for (let round = 0; round < 2; round++) {
-    let ponged = false;
-    const onLine = (_connection: number, line: string) => {
-      if (/^PONG\b/i.test(line)) ponged = true;
-    };
-    chat.events.on('line', onLine);
-    try {
-      chat.ping();
-      await waitFor('a PONG from the chat client', () => ponged, WAIT_MS);
-    } finally {
-      chat.events.off('line', onLine);
-    }
-  }
-}
 
 interface Keyed<T> {
   readonly key: string | null;
@@ -202,7 +182,7 @@ describe('monitor with --kafka: its topics on a real broker and registry', () =>
         JSON.stringify(chat.joinedChannels()) === JSON.stringify([...top5].sort()),
       WAIT_MS,
     );
-    await syncChat(chat);
+    await syncChat(chat, (what, check) => waitFor(what, check, WAIT_MS));
     const s1 = streamers[0]!;
     const messageId = chat.say(s1.login, {
       userLogin: viewer.login,

@@ -41,7 +41,7 @@ import type { ChatLine } from '../schemas/chat-line.ts';
 import type { Detection } from '../schemas/detection.ts';
 import { postgresClipSink } from '../sinks/postgres/clip-sink.ts';
 import { postgresStreamersSink } from '../sinks/postgres/streamers-sink.ts';
-import { type FakeChat, startFakeChat } from './fakes/twitch/chat-server.ts';
+import { type FakeChat, startFakeChat, syncChat } from './fakes/twitch/chat-server.ts';
 import { type FakeTwitch, startFakeTwitch } from './fakes/twitch/server.ts';
 import { type FakeApp, type FakeUser, TwitchWorld } from './fakes/twitch/world.ts';
 
@@ -85,28 +85,6 @@ async function guarded<T>(what: string, promise: Promise<T>): Promise<T> {
   await until(what, () => outcome !== undefined);
   if (outcome !== undefined && 'error' in outcome) throw outcome.error;
   return (outcome as { value: T }).value;
-}
-
-/**
- * A PING through the chat connection and its PONG back: when the PONG arrives, the client has read
- * every line the fake sent before the PING (lines are ordered), and the fake every line the client
- * sent before it. Two rounds, so a JOIN the client sent just before the first PING is confirmed to
- * the client too.
- */
-async function syncChat(chat: FakeChat): Promise<void> {
-  for (let round = 0; round < 2; round++) {
-    let ponged = false;
-    const onLine = (_connection: number, line: string) => {
-      if (/^PONG\b/i.test(line)) ponged = true;
-    };
-    chat.events.on('line', onLine);
-    try {
-      chat.ping();
-      await until('a PONG from the chat client', () => ponged);
-    } finally {
-      chat.events.off('line', onLine);
-    }
-  }
 }
 
 interface Twitch {
@@ -250,7 +228,7 @@ async function awaitPoll(h: Monitored, at: number, ranked: number): Promise<void
     () => pollAt(h, at).length >= ranked,
     () => ({ snapshots: pollAt(h, at).length, logs: h.logs }),
   );
-  await syncChat(h.chat);
+  await syncChat(h.chat, until);
   assert.equal(pollAt(h, at).length, ranked, 'snapshots of one poll');
   h.lastPoll = at;
 }
@@ -260,7 +238,7 @@ async function nextPoll(h: Monitored, ranked: number): Promise<number> {
   const at = h.lastPoll + POLL_MS;
   while (h.clock.now() + STEP_MS < at) {
     await h.clock.advance(STEP_MS);
-    await syncChat(h.chat);
+    await syncChat(h.chat, until);
   }
   await h.clock.advanceTo(at);
   await awaitPoll(h, at, ranked);

@@ -6,23 +6,14 @@ import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { ManualClock, SystemClock } from '../../../pipeline/time/clock.ts';
 import { type FakeTwitch, startFakeTwitch } from '../../../test/fakes/twitch/server.ts';
 import { type FakeApp, type FakeUser, TwitchWorld } from '../../../test/fakes/twitch/world.ts';
-import { TwitchAuthError } from './errors.ts';
+import type { TwitchAuthError } from './errors.ts';
+import { rejection } from './expect-auth-error.ts';
 import { openTwitchAuth, type TwitchAuth, type TwitchAuthOptions } from './provider.ts';
 import { writeTokenFile } from './token-file.ts';
 
 const HOUR = 3_600_000;
 /** A failure guard for tests that await network events; they finish in milliseconds. */
 const GUARD = { timeout: 15_000 };
-
-async function rejection(promise: Promise<unknown>): Promise<TwitchAuthError> {
-  const error = await promise.then(
-    () => assert.fail('expected a rejection'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof TwitchAuthError, String(error));
-  assert.doesNotMatch(error.message, /\n/, 'one line');
-  return error;
-}
 
 function fileJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;

@@ -6,23 +6,13 @@ import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { ManualClock } from '../../../pipeline/time/clock.ts';
 import { type FakeTwitch, startFakeTwitch } from '../../../test/fakes/twitch/server.ts';
 import { type FakeApp, type FakeUser, TwitchWorld } from '../../../test/fakes/twitch/world.ts';
-import { TwitchAuthError } from './errors.ts';
+import { rejection } from './expect-auth-error.ts';
 import { openTwitchAuth } from './provider.ts';
 import { type SeedOptions, type SeedResult, seedTokens } from './seed.ts';
 import { readTokenFile } from './token-file.ts';
 
 /** A failure guard for tests that await network events; they finish in milliseconds. */
 const GUARD = { timeout: 15_000 };
-
-async function rejection(promise: Promise<unknown>): Promise<TwitchAuthError> {
-  const error = await promise.then(
-    () => assert.fail('expected a rejection'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof TwitchAuthError, String(error));
-  assert.doesNotMatch(error.message, /\n/, 'one line');
-  return error;
-}
 
 describe('seedTokens', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'scout-twitch-seed-'));

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { TwitchAuthError } from './errors.ts';
+import { rejection } from './expect-auth-error.ts';
 import { clientSecretOf, readTokenFile, type TokenFile, writeTokenFile } from './token-file.ts';
 
 const SAMPLE: TokenFile = {
@@ -36,16 +37,6 @@ const SAMPLE_JSON = {
   expires_in: SAMPLE.token.expiresIn,
   obtainment_timestamp: SAMPLE.token.obtainmentTimestamp,
 };
-
-async function rejection(promise: Promise<unknown>): Promise<TwitchAuthError> {
-  const error = await promise.then(
-    () => assert.fail('expected a rejection'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof TwitchAuthError, String(error));
-  assert.doesNotMatch(error.message, /\n/, 'one line');
-  return error;
-}
 
 describe('token file', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'scout-token-file-'));

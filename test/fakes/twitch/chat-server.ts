@@ -791,3 +791,27 @@ export async function startFakeChat(options: FakeChatOptions): Promise<FakeChat>
       }),
   };
 }
+
+/**
+ * A PING through every chat connection and its PONG back, twice: once the second PONG arrives, the
+ * client has read every line the fake sent before (lines are ordered), and a JOIN the client sent
+ * just before the first PING is confirmed to it too. Tests use it instead of waiting a while.
+ */
+export async function syncChat(
+  chat: FakeChat,
+  waitUntil: (what: string, check: () => boolean) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < 2; round++) {
+    let ponged = false;
+    const onLine = (_connection: number, line: string) => {
+      if (/^PONG\b/i.test(line)) ponged = true;
+    };
+    chat.events.on('line', onLine);
+    try {
+      chat.ping();
+      await waitUntil('a PONG from the chat client', () => ponged);
+    } finally {
+      chat.events.off('line', onLine);
+    }
+  }
+}
