@@ -12,6 +12,8 @@ export interface ServerOptions {
   readonly port: number;
   /** Interface to bind; default `127.0.0.1` (this machine only). */
   readonly hostname?: string;
+  /** The flag that sets the port, named in errors; default `--port`. */
+  readonly portFlag?: string;
 }
 
 export interface RunningServer {
@@ -31,14 +33,15 @@ export interface RunningServer {
  */
 export function startServer(app: Hono, options: ServerOptions): Promise<RunningServer> {
   const hostname = options.hostname ?? '127.0.0.1';
+  const flag = options.portFlag ?? '--port';
   return new Promise((resolve, reject) => {
     let server: Server;
     const onError = (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        reject(new Error(`port ${options.port} is in use; pick another with --port`));
+        reject(new Error(`port ${options.port} is in use; pick another with ${flag}`));
       } else if (error.code === 'EACCES') {
         reject(
-          new Error(`port ${options.port} needs privileges this process lacks; pick another with --port`),
+          new Error(`port ${options.port} needs privileges this process lacks; pick another with ${flag}`),
         );
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
         reject(new Error(`cannot listen on ${hostname}: no such local address`));

@@ -31,6 +31,7 @@ import highlights from '../jobs/highlights.ts';
 import { JobRuntime } from '../runtime/runtime.ts';
 import { ScaledClock, SystemClock } from '../time/clock.ts';
 import type { Sink } from '../types.ts';
+import { START_BEFORE_NOW_MS, STATUS_MS } from './demo.ts';
 import { startMonitor } from './run-monitor.ts';
 import { startClipServer } from './serve.ts';
 
@@ -42,10 +43,6 @@ export interface TwitchDemoOptions {
   readonly dataDir?: string;
 }
 
-/** Wall time between status lines. */
-const STATUS_MS = 5_000;
-/** As in the generated demo: fake time starts in the past so clips stay inside the page's 7 days. */
-const START_BEFORE_NOW_MS = 6 * 24 * 3_600_000;
 /** The monitor's poll interval in fake time: often enough that the top list moves visibly. */
 const DEMO_POLL = '30s';
 

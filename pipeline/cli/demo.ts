@@ -22,13 +22,13 @@ export interface DemoOptions {
 }
 
 /** How often the status line is written (wall time). */
-const STATUS_MS = 5_000;
+export const STATUS_MS = 5_000;
 /**
  * Generated chat starts this long before now. Event time runs `speed` times faster than the wall
  * clock, so starting in the past keeps clip times behind "now" (the page shows the past 7 days)
  * for days / speed of running: 7 h at the default 20×.
  */
-const START_BEFORE_NOW_MS = 6 * 24 * 3_600_000;
+export const START_BEFORE_NOW_MS = 6 * 24 * 3_600_000;
 
 export async function demoCommand(options: DemoOptions, write: (s: string) => void): Promise<void> {
   const clock = new SystemClock();

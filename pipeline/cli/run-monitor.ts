@@ -6,7 +6,6 @@
  * serves EventSub's webhook when `--eventsub-callback` says where Twitch can reach it. Its topics
  * go to Kafka with `--kafka`, or stay in-process with `stream-lifecycle` printed as JSON Lines.
  */
-import { serve } from '@hono/node-server';
 import { ApiClient } from '@twurple/api';
 import { Hono } from 'hono';
 import { jsonlFileSink } from '../../connectors/jsonl/file-sink.ts';
@@ -15,10 +14,10 @@ import { kafkaSink } from '../../connectors/kafka/sink.ts';
 import type { Database } from '../../connectors/postgres/database.ts';
 import { openMigratedDatabase } from '../../connectors/postgres/migrate.ts';
 import { openTwitchAuth, type TwitchAuth } from '../../connectors/twitch/auth/index.ts';
-import { twitchClipper } from '../../connectors/twitch/clipper.ts';
 import { EventSubSubscriptions, eventSubHandler } from '../../connectors/twitch/eventsub.ts';
 import { HelixClient } from '../../connectors/twitch/helix.ts';
 import { monitorBinding } from '../../connectors/twitch/monitor-binding.ts';
+import { startServer } from '../../query-api/server.ts';
 import { AvroSerde, connectRegistry, type Encoder } from '../../schemas/serde.ts';
 import { topicSchema } from '../../schemas/topics.ts';
 import { clippingDisabled, postgresStreamersSink } from '../../sinks/postgres/streamers-sink.ts';
@@ -185,17 +184,13 @@ export async function startMonitor(
         path === '/' ? '' : path,
         eventSubHandler({ secret: options.eventSub.secret, clock, ...binding.eventSubEvents }),
       );
-      const host = options.eventSub.host ?? '127.0.0.1';
-      const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: options.eventSub!.port, hostname: host }, () => resolve(s));
-        s.once('error', (error: Error) =>
-          reject(new Error(`cannot serve EventSub on ${host}:${options.eventSub!.port}: ${error.message}`)),
-        );
+      const server = await startServer(app, {
+        port: options.eventSub.port,
+        hostname: options.eventSub.host ?? '127.0.0.1',
+        portFlag: '--eventsub-port',
       });
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : options.eventSub.port;
-      eventSubUrl = `http://${host}:${port}${path}`;
-      cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      eventSubUrl = `${server.url}${path}`;
+      cleanups.push(() => server.close());
       options.log(`EventSub webhook on ${eventSubUrl} (Twitch posts to ${options.eventSub.callbackUrl})`);
     }
 
@@ -218,7 +213,6 @@ export async function startMonitor(
       inputs: binding.inputs,
       outputs,
       stores: new Map([['streamers', postgresStreamersSink(database) as Sink<unknown>]]),
-      clipper: twitchClipper(helix),
     });
     const graph = monitor.build(ctx).graph();
     const metrics = options.metricsPort !== undefined ? new JobMetrics(graph.name, clock) : undefined;
