@@ -46,9 +46,9 @@ export interface SourceReader<T> {
   poll(maxRecords: number): Awaitable<Poll<T>>;
   /**
    * Called only after a checkpoint holding these positions is durable: a source that commits
-   * outward (Kafka offsets) does it here. Optional.
+   * outward (Kafka offsets) does it here, and may keep the checkpoint's id with them. Optional.
    */
-  commit?(positions: ReadonlyMap<string, SourcePosition>): Awaitable<void>;
+  commit?(positions: ReadonlyMap<string, SourcePosition>, checkpointId: number): Awaitable<void>;
   close(): Awaitable<void>;
 }
 

@@ -7,6 +7,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { type KafkaDriver, loadDriver } from '../connectors/kafka/driver.ts';
 import { AvroSerde, connectRegistry } from '../schemas/serde.ts';
 import { avroConsumerCommand, kafkaBrokers, registryUrl } from './services.ts';
@@ -54,12 +55,65 @@ export async function caughtUp(env: KafkaTestEnv, group: string, topic: string):
   const admin = env.driver.admin({ brokers: env.brokers });
   try {
     const [ends, committed] = await Promise.all([admin.endOffsets(topic), admin.committed(group, topic)]);
-    for (const [p, end] of ends) if ((committed.get(p) ?? 0) < end) return false;
+    for (const [p, end] of ends) if ((committed.get(p)?.offset ?? 0) < end) return false;
     return true;
   } finally {
     await admin.close();
   }
 }
+
+/**
+ * `scout run highlights --kafka` in replay mode as one test's instance: its topics under `prefix`,
+ * its group `<prefix>highlights`, its clips into `databaseUrl`, checkpoints every 100 ms into
+ * `stateDir`, and a short session timeout so that a killed instance's partitions move quickly.
+ */
+export function highlightsInstance(
+  env: KafkaTestEnv,
+  o: { prefix: string; databaseUrl: string; stateDir: string; extra?: readonly string[] },
+): ScoutProcess {
+  return new ScoutProcess(
+    [
+      'run',
+      'highlights',
+      '--kafka',
+      env.brokers.join(','),
+      '--registry',
+      env.registry,
+      '--topic-prefix',
+      o.prefix,
+      '--group',
+      `${o.prefix}highlights`,
+      '--mode',
+      'replay',
+      '--state-dir',
+      o.stateDir,
+      '--checkpoint-interval',
+      '100ms',
+      '--session-timeout',
+      '6s',
+      ...(o.extra ?? []),
+    ],
+    { DATABASE_URL: o.databaseUrl },
+  );
+}
+
+/** The clip ids in a database's `clips` table, sorted. */
+export async function clipIdsIn(databaseUrl: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ clip_id: string }>('SELECT clip_id FROM clips ORDER BY clip_id');
+    return rows.map((r) => r.clip_id);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A detection on the `highlights` topic as one comparable string. */
+export const detectionKey = (r: unknown): string => {
+  const d = r as { broadcaster_login: string; detected_at: number; count: number; z: number };
+  return `${d.broadcaster_login}@${d.detected_at}:${d.count}:${d.z}`;
+};
 
 /** A running `scout` process: its stderr as lines, and ways to wait for it. */
 export class ScoutProcess {
@@ -113,12 +167,20 @@ export class ScoutProcess {
 /**
  * Reads a topic's Avro records from the beginning to its current end with Confluent's own Python
  * client (its AvroDeserializer and the registry), as parsed JSON: a consumer no one here wrote.
+ * `isolation` is read_committed by default, as for any Kafka consumer: records of aborted or still
+ * open transactions are skipped; `uncommitted` shows them too.
  */
-export async function readTopicAvro(env: KafkaTestEnv, topic: string): Promise<unknown[]> {
+export async function readTopicAvro(
+  env: KafkaTestEnv,
+  topic: string,
+  isolation: 'committed' | 'uncommitted' = 'committed',
+): Promise<unknown[]> {
   const [command, ...args] = avroConsumerCommand();
-  const { stdout } = await execFileAsync(command!, [...args, env.brokers.join(','), env.registry, topic], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const { stdout } = await execFileAsync(
+    command!,
+    [...args, env.brokers.join(','), env.registry, topic, isolation],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
   return stdout
     .split('\n')
     .filter((l) => l.length > 0)

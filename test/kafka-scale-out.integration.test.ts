@@ -25,10 +25,13 @@ import { generateChat } from '../connectors/synthetic/generate.ts';
 import type { ChatLine } from '../schemas/chat-line.ts';
 import {
   caughtUp,
+  clipIdsIn,
+  detectionKey,
+  highlightsInstance,
   type KafkaTestEnv,
   kafkaTestEnv,
   readTopicAvro,
-  ScoutProcess,
+  type ScoutProcess,
   waitFor,
 } from './kafka-harness.ts';
 import { createTestDatabase, type TestDatabase } from './services.ts';
@@ -58,21 +61,7 @@ async function clipRowsIn(db: TestDatabase): Promise<ClipRow[]> {
   }
 }
 
-async function clipsIn(db: TestDatabase): Promise<string[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ clip_id: string }>('SELECT clip_id FROM clips ORDER BY clip_id');
-    return rows.map((r) => r.clip_id);
-  } finally {
-    await client.end();
-  }
-}
-
-const detectionKey = (r: unknown) => {
-  const d = r as { broadcaster_login: string; detected_at: number; count: number; z: number };
-  return `${d.broadcaster_login}@${d.detected_at}:${d.count}:${d.z}`;
-};
+const clipsIn = (db: TestDatabase) => clipIdsIn(db.url);
 
 describe('scout run highlights --kafka', { timeout: 300_000 }, () => {
   let env: KafkaTestEnv;
@@ -90,29 +79,7 @@ describe('scout run highlights --kafka', { timeout: 300_000 }, () => {
 
   /** A `scout run highlights --kafka` instance of one test's group, topics and database. */
   function instance(prefix: string, db: TestDatabase, stateDir: string): ScoutProcess {
-    const p = new ScoutProcess(
-      [
-        'run',
-        'highlights',
-        '--kafka',
-        env.brokers.join(','),
-        '--registry',
-        env.registry,
-        '--topic-prefix',
-        prefix,
-        '--group',
-        `${prefix}highlights`,
-        '--mode',
-        'replay',
-        '--state-dir',
-        stateDir,
-        '--checkpoint-interval',
-        '100ms',
-        '--session-timeout',
-        '6s',
-      ],
-      { DATABASE_URL: db.url },
-    );
+    const p = highlightsInstance(env, { prefix, databaseUrl: db.url, stateDir });
     processes.push(p);
     return p;
   }

@@ -215,7 +215,8 @@ for (const name of DRIVER_NAMES) {
           );
         }
         await c1.commit(ends);
-        assert.deepEqual(await withAdmin((admin) => admin.committed(groupId, topic)), ends);
+        const committed = await withAdmin((admin) => admin.committed(groupId, topic));
+        assert.deepEqual(new Map([...committed].map(([p, c]) => [p, c.offset])), ends);
       } finally {
         await c1.close();
       }
@@ -380,13 +381,13 @@ for (const name of DRIVER_NAMES) {
       try {
         const thrown = new Error('changed my mind');
         await assert.rejects(
-          producer.transaction!(async (send) => {
-            await send(topic, values(5, 'aborted'));
+          producer.transaction!(async (tx) => {
+            await tx.send(topic, values(5, 'aborted'));
             throw thrown;
           }),
           thrown,
         );
-        await producer.transaction!((send) => send(topic, values(5, 'committed')));
+        await producer.transaction!((tx) => tx.send(topic, values(5, 'committed')));
       } finally {
         await producer.close();
       }
@@ -396,6 +397,47 @@ for (const name of DRIVER_NAMES) {
         ...range(0, 5).map((i) => `plain${i}`),
         ...range(0, 5).map((i) => `committed${i}`),
       ]);
+    });
+
+    test('a transaction commits group offsets with their metadata, only if it commits (kafkajs)', async (t) => {
+      const topic = await createTopic(2);
+      const groupId = unique('group');
+      const producer = driver.producer({ brokers, transactionalId: unique('tx') });
+      await producer.connect();
+      try {
+        if (driver.name === 'rdkafka') {
+          await assert.rejects(
+            producer.transaction!((tx) => tx.sendOffsets(groupId, topic, new Map([[0, { offset: 1 }]]))),
+            /use --kafka-driver kafkajs for --exactly-once/,
+          );
+          t.diagnostic('node-rdkafka refuses offsets in a transaction, as documented');
+          return;
+        }
+        await assert.rejects(
+          producer.transaction!(async (tx) => {
+            await tx.sendOffsets(groupId, topic, new Map([[0, { offset: 7, metadata: 'aborted' }]]));
+            throw new Error('no');
+          }),
+        );
+        assert.deepEqual(await withAdmin((admin) => admin.committed(groupId, topic)), new Map());
+        await producer.transaction!(async (tx) => {
+          await tx.send(topic, values(3, 'out'));
+          await tx.sendOffsets(
+            groupId,
+            topic,
+            new Map([
+              [0, { offset: 12, metadata: 'checkpoint 4' }],
+              [1, { offset: 3 }],
+            ]),
+          );
+        });
+      } finally {
+        await producer.close();
+      }
+      const committed = await withAdmin((admin) => admin.committed(groupId, topic));
+      assert.deepEqual(committed.get(0), { offset: 12, metadata: 'checkpoint 4' });
+      assert.equal(committed.get(1)?.offset, 3);
+      assert.ok(!committed.get(1)?.metadata, 'no metadata where none was given');
     });
 
     test('admin: end offsets, committed offsets of a new group, topics created once, a missing topic', async () => {

@@ -78,14 +78,30 @@ export interface ProducerOptions extends ConnectionOptions {
   readonly transactionalId?: string;
 }
 
+/** A consumer group's offset of one partition: the next record to read, and a note kept with it. */
+export interface GroupOffset {
+  readonly offset: number;
+  /** Kafka's free-form commit metadata; the exactly-once sink keeps its checkpoint id there. */
+  readonly metadata?: string | null;
+}
+
+/** What a transaction can do before it commits. */
+export interface Transaction {
+  send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  /**
+   * Commits a group's offsets of `topic` as part of the transaction: they count only if it
+   * commits, together with what it sent.
+   */
+  sendOffsets(groupId: string, topic: string, offsets: ReadonlyMap<number, GroupOffset>): Promise<void>;
+}
+
 export interface ProducerDriver {
+  /** Connects; a transactional producer also fences any earlier producer of its id (aborting its open transaction). */
   connect(): Promise<void>;
   /** Sends records to one topic; resolves once the broker has acknowledged all of them. */
   send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
-  /** A transactional producer only: runs `sends` in one transaction, committed at the end or aborted on error. */
-  transaction?(
-    sends: (send: (topic: string, records: readonly OutgoingRecord[]) => Promise<void>) => Promise<void>,
-  ): Promise<void>;
+  /** A transactional producer only: runs `work` in one transaction, committed at the end or aborted on error. */
+  transaction?(work: (tx: Transaction) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,8 +112,8 @@ export interface AdminDriver {
   partitions(topic: string): Promise<number[]>;
   /** Per partition, the offset the next produced record will get. */
   endOffsets(topic: string): Promise<Map<number, number>>;
-  /** Per partition, the group's committed offset (partitions without one are absent). */
-  committed(groupId: string, topic: string): Promise<Map<number, number>>;
+  /** Per partition, the group's committed offset and its metadata (partitions without one are absent). */
+  committed(groupId: string, topic: string): Promise<Map<number, GroupOffset>>;
   close(): Promise<void>;
 }
 

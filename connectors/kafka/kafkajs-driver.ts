@@ -20,11 +20,13 @@ import type {
   ConsumerDriver,
   ConsumerListener,
   ConsumerOptions,
+  GroupOffset,
   KafkaDriver,
   KafkaRecord,
   OutgoingRecord,
   ProducerDriver,
   ProducerOptions,
+  Transaction,
 } from './driver.ts';
 
 function client(options: ConnectionOptions): Kafka {
@@ -113,9 +115,11 @@ class KafkajsConsumer implements ConsumerDriver {
 
 class KafkajsProducer implements ProducerDriver {
   private readonly producer: Producer;
+  private readonly transactional: boolean;
 
   constructor(options: ProducerOptions) {
     const transactional = options.transactionalId !== undefined;
+    this.transactional = transactional;
     this.producer = client(options).producer({
       idempotent: transactional || (options.idempotent ?? true),
       ...(transactional ? { transactionalId: options.transactionalId, maxInFlightRequests: 1 } : {}),
@@ -126,8 +130,14 @@ class KafkajsProducer implements ProducerDriver {
     });
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    if (this.transactional) {
+      // kafkajs registers the transactional id with the broker only when a first transaction
+      // begins; an empty one, ended at once, does it now, fencing any earlier producer of this id
+      // and aborting its open transaction (as librdkafka's initTransactions does).
+      await (await this.producer.transaction()).abort();
+    }
   }
 
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
@@ -135,13 +145,21 @@ class KafkajsProducer implements ProducerDriver {
     await this.producer.send({ topic, acks: -1, messages: records.map(toMessage) });
   }
 
-  async transaction(
-    sends: (send: (topic: string, records: readonly OutgoingRecord[]) => Promise<void>) => Promise<void>,
-  ): Promise<void> {
+  async transaction(work: (tx: Transaction) => Promise<void>): Promise<void> {
     const tx = await this.producer.transaction();
     try {
-      await sends(async (topic, records) => {
-        if (records.length > 0) await tx.send({ topic, acks: -1, messages: records.map(toMessage) });
+      await work({
+        send: async (topic, records) => {
+          if (records.length > 0) await tx.send({ topic, acks: -1, messages: records.map(toMessage) });
+        },
+        sendOffsets: async (groupId, topic, offsets) => {
+          const partitions = [...offsets].map(([partition, o]) => ({
+            partition,
+            offset: String(o.offset),
+            ...(o.metadata != null ? { metadata: o.metadata } : {}),
+          }));
+          await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions }] });
+        },
       });
       await tx.commit();
     } catch (error) {
@@ -197,13 +215,13 @@ class KafkajsAdmin implements AdminDriver {
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
-  async committed(groupId: string, topic: string): Promise<Map<number, number>> {
+  async committed(groupId: string, topic: string): Promise<Map<number, GroupOffset>> {
     await this.ready();
     const [entry] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-    const out = new Map<number, number>();
+    const out = new Map<number, GroupOffset>();
     for (const p of entry?.partitions ?? []) {
       const offset = Number(p.offset);
-      if (offset >= 0) out.set(p.partition, offset);
+      if (offset >= 0) out.set(p.partition, { offset, metadata: p.metadata ?? null });
     }
     return out;
   }

@@ -25,12 +25,21 @@ import type {
   ConsumerDriver,
   ConsumerListener,
   ConsumerOptions,
+  GroupOffset,
   KafkaDriver,
   KafkaRecord,
   OutgoingRecord,
   ProducerDriver,
   ProducerOptions,
+  Transaction,
 } from './driver.ts';
+
+/**
+ * node-rdkafka commits a transaction's offsets only through its own consumer object, and carries
+ * no commit metadata, where the exactly-once sink keeps its checkpoint id.
+ */
+export const RDKAFKA_NO_TX_OFFSETS =
+  'the rdkafka driver cannot commit offsets inside a transaction with their checkpoint id; use --kafka-driver kafkajs for --exactly-once';
 
 // ---- The part of node-rdkafka this driver uses (typed here: the package may not be installed) ----
 
@@ -735,13 +744,14 @@ class RdkafkaProducer implements ProducerDriver {
     await delivery.done;
   }
 
-  async transaction(
-    sends: (send: (topic: string, records: readonly OutgoingRecord[]) => Promise<void>) => Promise<void>,
-  ): Promise<void> {
+  async transaction(work: (tx: Transaction) => Promise<void>): Promise<void> {
     if (!this.transactional) throw new Error('transaction() needs a producer with a transactionalId');
     await done('cannot begin a transaction', (cb) => this.producer.beginTransaction(cb));
     try {
-      await sends((topic, records) => this.send(topic, records));
+      await work({
+        send: (topic, records) => this.send(topic, records),
+        sendOffsets: () => Promise.reject(new Error(RDKAFKA_NO_TX_OFFSETS)),
+      });
       await done('cannot commit the transaction', (cb) =>
         this.producer.commitTransaction(REQUEST_TIMEOUT_MS * 3, cb),
       );
@@ -838,7 +848,7 @@ class RdkafkaAdmin implements AdminDriver {
     return new Map(partitions.map((p, i) => [p, ends[i]!.highOffset]));
   }
 
-  async committed(groupId: string, topic: string): Promise<Map<number, number>> {
+  async committed(groupId: string, topic: string): Promise<Map<number, GroupOffset>> {
     const partitions = await this.partitions(topic);
     const client = await this.client(groupId);
     const offsets = await call<TopicPartition[]>(`cannot read the offsets of group ${groupId}`, (cb) =>
@@ -848,8 +858,9 @@ class RdkafkaAdmin implements AdminDriver {
         cb,
       ),
     );
-    const out = new Map<number, number>();
-    for (const o of offsets) if (o.offset !== undefined && o.offset >= 0) out.set(o.partition, o.offset);
+    const out = new Map<number, GroupOffset>();
+    for (const o of offsets)
+      if (o.offset !== undefined && o.offset >= 0) out.set(o.partition, { offset: o.offset });
     return out;
   }
 

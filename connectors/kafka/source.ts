@@ -20,8 +20,8 @@ export interface PartitionSourceOptions<W, T> {
   readonly deadLetters: DeadLetters;
   /** Moves the consumer's fetch position. */
   seek(partition: number, offset: number): void;
-  /** Commits the group's offset of the partition (the next record to read). */
-  commit(partition: number, offset: number): Promise<void>;
+  /** Commits the group's offset of the partition (the next record to read) for checkpoint `checkpointId`. */
+  commit(partition: number, offset: number, checkpointId: number): Promise<void>;
 }
 
 export function partitionSource<W, T = W>(options: PartitionSourceOptions<W, T>): Source<T> {
@@ -84,9 +84,9 @@ class PartitionReader<W, T> implements SourceReader<T> {
     return this.o.deadLetters.write(failed).then(() => poll);
   }
 
-  async commit(positions: ReadonlyMap<string, SourcePosition>): Promise<void> {
+  async commit(positions: ReadonlyMap<string, SourcePosition>, checkpointId: number): Promise<void> {
     const offset = positions.get(this.id);
-    if (offset !== undefined) await this.o.commit(this.o.feed.partition, Number(offset));
+    if (offset !== undefined) await this.o.commit(this.o.feed.partition, Number(offset), checkpointId);
   }
 
   close(): void {}

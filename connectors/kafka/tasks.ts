@@ -12,6 +12,9 @@
  * offsets. A killed instance holds no lock, and its partitions resume from their last checkpoints:
  * what it did after them is done again (at-least-once; the Postgres sinks upsert, so no doubles).
  *
+ * With `exactlyOnce`, each task commits its Kafka outputs, dead letters and group offset in one
+ * transaction per checkpoint (exactly-once.ts), and restores the checkpoint the group committed.
+ *
  * A job built for this must keep its state keyed by the topic's key (every job here does); state
  * across channels would be split among the tasks.
  */
@@ -28,8 +31,9 @@ import type { Sink, Source } from '../../pipeline/types.ts';
 import type { DeadLetter } from '../../schemas/avro-types.ts';
 import type { AvroSerde, Decoder, Encoder } from '../../schemas/serde.ts';
 import { DEAD_LETTER_SCHEMA, loadSchema, topicSchema } from '../../schemas/topics.ts';
-import { DeadLetters, deadLetterTopic } from './dead-letters.ts';
+import { DeadLetters, deadLetterTopic, sendDeadLetters } from './dead-letters.ts';
 import type { AdminDriver, ConsumerDriver, KafkaDriver, ProducerDriver } from './driver.ts';
+import { committedCheckpointOf, EXACTLY_ONCE_NEEDS_KAFKAJS, TaskTransaction } from './exactly-once.ts';
 import { PartitionFeed } from './partition-feed.ts';
 import { kafkaSink } from './sink.ts';
 import { partitionSource } from './source.ts';
@@ -56,6 +60,8 @@ export interface KafkaJobOptions {
   readonly stores: ReadonlyMap<string, Sink<unknown>>;
   readonly clipper?: Clipper;
   readonly metrics?: JobMetrics;
+  /** Commit each checkpoint's Kafka outputs with its offsets in one transaction (kafkajs only). */
+  readonly exactlyOnce?: boolean;
   /** One line per notable event (assignments, restores, dead letters), for stderr. */
   readonly log: (line: string) => void;
 }
@@ -66,6 +72,9 @@ export const STATE_LOCK_TIMEOUT_MS = 120_000;
 interface Task {
   readonly partition: number;
   readonly feed: PartitionFeed;
+  readonly deadLetters?: DeadLetters;
+  /** Exactly-once: the task's transaction, started once its state is open. */
+  transaction?: TaskTransaction;
   /** Set once the task's state is open and its runtime started. */
   state?: JobState;
   runtime?: JobRuntime;
@@ -82,7 +91,9 @@ export class KafkaJob {
   private producer: ProducerDriver | undefined;
   private admin: AdminDriver | undefined;
   private decoder: Decoder<unknown> | undefined;
-  private deadLetters: DeadLetters | undefined;
+  private dlqEncoder: Encoder<DeadLetter> | undefined;
+  /** Dead letters sent by tasks no longer running (theirs are counted here when they stop). */
+  private deadLettersOfStopped = 0;
   private partitionCount = 1;
   private failure: Error | undefined;
   private settle: (() => void) | undefined;
@@ -117,6 +128,7 @@ export class KafkaJob {
   /** Checks the topics, prepares the serde and joins the group; resolves once joined. */
   async start(): Promise<void> {
     const { driver, brokers, serde } = this.o;
+    if (this.o.exactlyOnce && driver.name !== 'kafkajs') throw new Error(EXACTLY_ONCE_NEEDS_KAFKAJS);
     const clientId = `scout-${this.o.job.name}`;
     this.admin = driver.admin({ brokers, clientId });
     const partitions = await this.admin.partitions(this.topic).catch((error: Error) => {
@@ -125,19 +137,14 @@ export class KafkaJob {
       });
     });
     this.partitionCount = partitions.length;
-    this.producer = driver.producer({ brokers, clientId });
-    await this.producer.connect();
+    // Exactly-once, every task has a transactional producer of its own instead.
+    if (!this.o.exactlyOnce) {
+      this.producer = driver.producer({ brokers, clientId });
+      await this.producer.connect();
+    }
     this.decoder = serde.decoder(readerViewOf(this.o.job.input).reader);
     const dlq = deadLetterTopic(this.topic);
-    const dlqEncoder = (await this.encoder(dlq, loadSchema(DEAD_LETTER_SCHEMA))) as Encoder<DeadLetter>;
-    this.deadLetters = new DeadLetters(
-      this.topic,
-      this.o.job.name,
-      this.producer,
-      dlqEncoder,
-      () => this.o.clock.now(),
-      this.o.log,
-    );
+    this.dlqEncoder = (await this.encoder(dlq, loadSchema(DEAD_LETTER_SCHEMA))) as Encoder<DeadLetter>;
     this.consumer = driver.consumer({
       brokers,
       clientId,
@@ -177,8 +184,27 @@ export class KafkaJob {
         (lost.length > 0 ? `, lost [${lost.join(', ')}]` : ''),
     );
     // Feeds first, synchronously: the consumer may hand over records of a gained partition at once.
-    for (const p of gained) this.tasks.set(p, { partition: p, feed: new PartitionFeed(p), released: false });
+    for (const p of gained) this.tasks.set(p, this.newTask(p));
     await Promise.all([this.release(lost), ...gained.map((p) => this.launch(this.tasks.get(p)!))]);
+  }
+
+  private newTask(partition: number): Task {
+    const task: Task = {
+      partition,
+      feed: new PartitionFeed(partition),
+      released: false,
+      deadLetters: new DeadLetters(
+        this.topic,
+        this.o.job.name,
+        this.o.exactlyOnce
+          ? async (topic, letters) => task.transaction!.holdDeadLetters(topic, letters)
+          : sendDeadLetters(this.producer!),
+        this.dlqEncoder!,
+        () => this.o.clock.now(),
+        this.o.log,
+      ),
+    };
+    return task;
   }
 
   /** Opens a task's state (waiting for the previous owner's lock) and starts its runtime. */
@@ -201,8 +227,16 @@ export class KafkaJob {
         ? { checkpointStore: `${this.o.checkpointStore.replace(/\/$/, '')}/${name}` }
         : {}),
       ...(this.o.metrics ? { metrics: this.o.metrics } : {}),
+      ...(this.o.exactlyOnce ? { committedCheckpoint: () => this.beginTransaction(task) } : {}),
     });
-    if (state === undefined) return; // released while waiting
+    if (state === undefined) {
+      await task.transaction?.close().catch(() => {});
+      return; // released while waiting
+    }
+    if (this.o.exactlyOnce && task.transaction === undefined) {
+      await state.close();
+      throw new Error(`${name}: no transaction was started for exactly-once output`);
+    }
     const runtime = new JobRuntime(graph, {
       clock,
       ...(state.restore ? { restore: state.restore, adoptRestore: true } : {}),
@@ -224,6 +258,24 @@ export class KafkaJob {
       });
   }
 
+  /**
+   * Exactly-once, once the task holds its state: starts its transactional producer (fencing the
+   * previous owner's) and reads which checkpoint the group committed.
+   */
+  private async beginTransaction(task: Task) {
+    const { driver, brokers, groupId } = this.o;
+    await task.transaction?.close().catch(() => {});
+    task.transaction = await TaskTransaction.open({
+      driver,
+      brokers,
+      clientId: `scout-${this.o.job.name}`,
+      groupId,
+      topic: this.topic,
+      partition: task.partition,
+    });
+    return committedCheckpointOf(this.admin!, groupId, this.topic, task.partition);
+  }
+
   private async openWhenFree(
     task: Task,
     options: Parameters<typeof openJobState>[0],
@@ -236,7 +288,10 @@ export class KafkaJob {
       try {
         return await openJobState(options);
       } catch (error) {
-        if (!isLocked(error) || this.o.clock.now() >= deadline) throw error;
+        if (!isLocked(error) || this.o.clock.now() >= deadline) {
+          await task.transaction?.close().catch(() => {});
+          throw error;
+        }
         if (!said) {
           said = true;
           this.o.log(`${this.topic}-${task.partition}: waiting for the previous owner to release its state`);
@@ -284,6 +339,8 @@ export class KafkaJob {
       task.feed.freeze();
     }
     await task.stopped;
+    await task.transaction?.close().catch(() => {});
+    this.deadLettersOfStopped += task.deadLetters?.written ?? 0;
   }
 
   private context(task: Task): JobContext {
@@ -302,18 +359,21 @@ export class KafkaJob {
           feed: task.feed,
           decoder: this.decoder!,
           map: view.map as (r: unknown) => T,
-          deadLetters: this.deadLetters!,
+          deadLetters: task.deadLetters!,
           seek: (p, offset) => this.consumer!.seek(p, offset),
-          commit: (p, offset) =>
-            this.consumer!.commit(new Map([[p, offset]])).catch((error: Error) => {
-              // The checkpoint holds the offsets; a commit lost in a rebalance only delays the next.
-              this.o.log(`${topic}-${p}: offset commit failed: ${error.message}`);
-            }),
+          commit: (p, offset, checkpointId) =>
+            // Exactly-once, a failed commit fails the checkpoint: nothing of it was published.
+            task.transaction
+              ? task.transaction.commit(offset, checkpointId)
+              : this.consumer!.commit(new Map([[p, offset]])).catch((error: Error) => {
+                  // The checkpoint holds the offsets; a commit lost in a rebalance only delays the next.
+                  this.o.log(`${topic}-${p}: offset commit failed: ${error.message}`);
+                }),
         });
       },
       output: <T>(topic: string): Sink<T> =>
         kafkaSink<T>(
-          this.producer!,
+          () => task.transaction ?? this.producer!,
           this.physical(topic),
           () => this.encoder(this.physical(topic), topicSchema(topic)) as Promise<Encoder<T>>,
         ),
@@ -354,9 +414,11 @@ export class KafkaJob {
     return n;
   }
 
-  /** Dead letters sent by this instance. */
+  /** Dead letters sent by this instance (exactly-once: held for their transactions, too). */
   get deadLettersWritten(): number {
-    return this.deadLetters?.written ?? 0;
+    let n = this.deadLettersOfStopped;
+    for (const t of this.tasks.values()) n += t.deadLetters?.written ?? 0;
+    return n;
   }
 }
 

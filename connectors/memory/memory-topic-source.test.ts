@@ -152,7 +152,7 @@ describe('memoryTopicSource', () => {
       position: 3,
     });
     assert.equal(topic.earliestOffset(0), 0, 'nothing committed yet');
-    await reader.commit?.(new Map([['0', 3]]));
+    await reader.commit?.(new Map([['0', 3]]), 1);
     assert.equal(topic.earliestOffset(0), 3);
     await poll(reader);
     await reader.close();

@@ -13,8 +13,9 @@
  *      so processing goes on from here;
  *   3. write the snapshot to the store under the next checkpoint id, in the background, one write
  *      at a time: the store writes the data first and the manifest that makes it visible last;
- *   4. only once that write is durable, commit the source positions outward (Kafka offsets) and
- *      hand the checkpoint to whoever waits for it (a savepoint, the off-machine copy);
+ *   4. only once that write is durable — and copied off the machine, when there is such a copy —
+ *      commit the source positions outward (Kafka offsets, with the checkpoint's id) and hand the
+ *      checkpoint to whoever waits for it (a savepoint);
  *   5. record its duration, size, pause and the time of the last success.
  *
  * Processing stands still only for steps 1–2 (`pauseMs`). A failed write makes the next
@@ -47,6 +48,11 @@ export interface CheckpointerOptions {
    * checkpoint's: the first checkpoint may then be incremental on top of it instead of full.
    */
   readonly continueChain?: boolean;
+  /**
+   * Called once checkpoint `id` is durable, before its positions are committed: copies it where
+   * other instances restore from. Resolves false to leave the positions uncommitted this time.
+   */
+  readonly beforeCommit?: (id: number) => Promise<boolean>;
   /** Called after each durable checkpoint, before anyone waiting on it is told. */
   readonly onCheckpoint?: (info: CheckpointRecord) => void | Promise<void>;
   /** Called when a checkpoint fails (the job fails at the next boundary too). */
@@ -220,8 +226,10 @@ export class Checkpointer {
     }
     snapshot.keyed.release();
     this.fullNext = false;
-    // 4: only now may the sources tell the outside world how far they are.
-    await runtime.commitPositions(snapshot.positions);
+    // 4: the copy to the shared store, if any; only once the checkpoint is where a restore looks
+    // for it may the sources tell the outside world how far they are.
+    const shared = (await this.options.beforeCommit?.(id)) ?? true;
+    if (shared) await runtime.commitPositions(snapshot.positions, id);
     // 5: metrics.
     this.count++;
     this.lastSuccessAt = clock.now();

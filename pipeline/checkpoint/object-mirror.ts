@@ -291,17 +291,24 @@ export class S3CheckpointMirror {
    * undefined when the bucket holds no complete checkpoint; throws when it holds some but none
    * can be imported, as starting over from nothing is then the caller's decision. If the store
    * already has a checkpoint as new, nothing is imported. The store's `load()` then verifies it.
+   * With `only`, that checkpoint is the one imported (the one an exactly-once job committed),
+   * whatever else either side holds.
    */
-  async restoreInto(store: LevelCheckpointStore): Promise<RestoredCheckpoint | undefined> {
+  async restoreInto(
+    store: LevelCheckpointStore,
+    choice: { readonly only?: number } = {},
+  ): Promise<RestoredCheckpoint | undefined> {
     let remote: Map<number, Set<Part>>;
     try {
       remote = await this.scan();
     } catch (e) {
       throw new Error(`cannot list the checkpoints in ${this.url}: ${messageOf(e)}`, { cause: e });
     }
-    const complete = [...remote].filter(([, parts]) => parts.has('manifest')).map(([id]) => id);
+    const complete = [...remote]
+      .filter(([id, parts]) => parts.has('manifest') && (choice.only === undefined || id === choice.only))
+      .map(([id]) => id);
     if (complete.length === 0) return undefined;
-    const localNewest = (await store.list()).at(-1)?.id ?? -1;
+    const localNewest = choice.only !== undefined ? -1 : ((await store.list()).at(-1)?.id ?? -1);
     const notes: string[] = [];
     const imported: number[] = [];
     for (const id of complete.reverse()) {

@@ -79,6 +79,23 @@ describe('scout CLI', () => {
     ['eval of a missing folder', ['eval', 'no/such/dir'], /no such file or folder: no\/such\/dir/],
     ['plot without --out', ['plot', 'x.jsonl'], /required option '--out <file>'/],
     ['a bad port', ['serve', '--port', '70000'], /--port takes a port number 0–65535, got "70000"/],
+    ['--exactly-once without Kafka', ['run', 'highlights', '--exactly-once'], /--exactly-once needs --kafka/],
+    [
+      '--exactly-once with node-rdkafka',
+      [
+        'run',
+        'highlights',
+        '--kafka',
+        '127.0.0.1:1',
+        '--registry',
+        'http://127.0.0.1:1',
+        '--exactly-once',
+        '--kafka-driver',
+        'rdkafka',
+      ],
+      /--exactly-once needs --kafka-driver kafkajs/,
+    ],
+    ['--exactly-once for the monitor', ['run', 'monitor', '--exactly-once'], /does not apply to the monitor/],
   ];
   for (const [what, argv, message] of bad) {
     test(`${what} gives one line on stderr and exit code 2`, async () => {

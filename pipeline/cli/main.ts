@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { DRIVER_NAMES, type DriverName } from '../../connectors/kafka/driver.ts';
+import { EXACTLY_ONCE_NEEDS_KAFKAJS } from '../../connectors/kafka/exactly-once.ts';
 import { GraphError } from '../builder.ts';
 import { parseCheckpointStoreUrl } from '../checkpoint/object-mirror.ts';
 import { listSavepoints, removeSavepoint } from '../checkpoint/savepoints.ts';
@@ -180,6 +181,7 @@ function kafkaRunOptions(
   if (!(DRIVER_NAMES as readonly string[]).includes(String(o.kafkaDriver))) {
     throw new UsageError(`--kafka-driver must be one of ${DRIVER_NAMES.join(', ')}, got "${o.kafkaDriver}"`);
   }
+  if (o.exactlyOnce && o.kafkaDriver !== 'kafkajs') throw new UsageError(EXACTLY_ONCE_NEEDS_KAFKAJS);
   if (o.mode !== 'live' && o.mode !== 'replay')
     throw new UsageError(`--mode must be live or replay, got "${o.mode}"`);
   const brokers = parseBrokers(String(o.kafka));
@@ -190,6 +192,7 @@ function kafkaRunOptions(
     driver: o.kafkaDriver as DriverName,
     mode: o.mode,
     autoRegister: o.autoRegister !== false,
+    exactlyOnce: o.exactlyOnce === true,
     set: o.set as Record<string, string>,
     log: (line) => err(`scout: ${line}\n`),
     ...(o.group !== undefined ? { group: String(o.group) } : {}),
@@ -279,6 +282,10 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     )
     .option('--no-auto-register', 'with --kafka: fail instead of registering a missing output schema')
     .option(
+      '--exactly-once',
+      "with --kafka: commit each checkpoint's Kafka outputs with its offsets in one transaction (kafkajs driver)",
+    )
+    .option(
       '--session-timeout <duration>',
       'with --kafka: how long the group waits for a silent instance',
       (v) => parseDuration(v, '--session-timeout'),
@@ -322,6 +329,8 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
       if (o.detector) o.set = { ...o.set, detector: o.detector };
       const given = (flag: string) => command.getOptionValueSource(flag) === 'cli';
       if (job === 'monitor') {
+        if (given('exactlyOnce'))
+          throw new UsageError('--exactly-once does not apply to the monitor (it takes no checkpoints)');
         await runMonitorFromFlags(o, given, err);
         return;
       }
@@ -337,7 +346,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
         await (await import('./run-kafka.ts')).runKafkaCommand(job, options);
         return;
       }
-      for (const flag of ['group', 'sessionTimeout', 'topicPrefix'] as const) {
+      for (const flag of ['group', 'sessionTimeout', 'topicPrefix', 'exactlyOnce'] as const) {
         if (o[flag] !== undefined) throw new UsageError(`--${kebab(flag)} needs --kafka`);
       }
       await runCommand(job, {

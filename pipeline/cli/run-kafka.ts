@@ -26,6 +26,8 @@ export interface KafkaRunOptions {
   readonly sessionTimeoutMs?: number;
   readonly mode: 'live' | 'replay';
   readonly autoRegister: boolean;
+  /** Commit each checkpoint's Kafka outputs with its offsets in one transaction. */
+  readonly exactlyOnce?: boolean;
   readonly set: Record<string, string>;
   readonly forMs?: number;
   readonly metricsPort?: number;
@@ -91,6 +93,7 @@ export async function startKafkaJob(ref: string, options: KafkaRunOptions, clock
     ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
     ...(metrics ? { metrics } : {}),
     ...(twitch ? { clipper: twitch.clipper } : {}),
+    ...(options.exactlyOnce ? { exactlyOnce: true } : {}),
   });
   // The hourly token check failed (revoked, password changed): stop, and exit 1 with its line.
   fatal = (error) => {
@@ -110,7 +113,9 @@ export async function startKafkaJob(ref: string, options: KafkaRunOptions, clock
     await running.stop();
     throw error;
   }
-  options.log(`${job.name} joined group ${groupId} on ${options.brokers.join(',')} (${driver.name})`);
+  options.log(
+    `${job.name} joined group ${groupId} on ${options.brokers.join(',')} (${driver.name}${options.exactlyOnce ? ', exactly-once' : ''})`,
+  );
   return running;
 }
 

@@ -43,6 +43,18 @@ export interface JobStateOptions {
   readonly checkpointStore?: string;
   /** Where checkpoint durations, sizes and ages are recorded. */
   readonly metrics?: JobMetrics;
+  /**
+   * Exactly-once: which checkpoint's outputs and positions the outside world committed (read after
+   * the store is open, so after its previous owner let go). That one is restored, even when newer
+   * ones are in the store; `id: undefined` means none yet, and the job starts empty.
+   */
+  readonly committedCheckpoint?: () => Promise<CommittedCheckpoint>;
+}
+
+export interface CommittedCheckpoint {
+  readonly id: number | undefined;
+  /** Where it was committed, for messages: `the offsets of group g`. */
+  readonly what: string;
 }
 
 /** The `--state-dir` family of flags, as `run` and `replay` take them. */
@@ -104,8 +116,27 @@ export async function openJobState(options: JobStateOptions): Promise<JobState> 
       ? await S3CheckpointMirror.open(options.checkpointStore)
       : undefined;
     let listed = await store.list();
+    // Exactly-once: the checkpoint to restore is the one whose outputs and offsets were committed.
+    const committed =
+      options.committedCheckpoint && !options.ignoreState && options.fromSavepoint === undefined
+        ? await options.committedCheckpoint()
+        : undefined;
+    if (committed !== undefined) {
+      if (mirror && committed.id !== undefined && !(await store.hasCheckpoint(committed.id))) {
+        const copied = await mirror.restoreInto(store, { only: committed.id });
+        for (const note of copied?.notes ?? []) options.log(note);
+        if (copied) options.log(`copied checkpoint ${copied.id} of ${graph.name} from ${mirror.url}`);
+        listed = await store.list();
+      }
+    }
     // Another machine's checkpoints: only into an empty folder, never over local ones.
-    if (mirror && listed.length === 0 && !options.ignoreState && options.fromSavepoint === undefined) {
+    if (
+      mirror &&
+      committed === undefined &&
+      listed.length === 0 &&
+      !options.ignoreState &&
+      options.fromSavepoint === undefined
+    ) {
       const copied = await mirror.restoreInto(store);
       for (const note of copied?.notes ?? []) options.log(note);
       if (copied) {
@@ -124,6 +155,36 @@ export async function openJobState(options: JobStateOptions): Promise<JobState> 
       restore = saved.snapshot;
       firstId = Math.max(0, ...listed.map((c) => c.id)) + 1;
       options.log(`restoring savepoint ${saved.path} of ${graph.name}`);
+    } else if (committed !== undefined) {
+      const ids = listed.map((c) => c.id);
+      // Never reuse an id, here or in the bucket: a later checkpoint must not overwrite one there.
+      firstId = Math.max(0, ...ids, ...(mirror ? await mirror.list() : [])) + 1;
+      if (committed.id === undefined) {
+        if (ids.length > 0) {
+          options.log(
+            `no checkpoint was committed with ${committed.what} yet: starting empty (the ${ids.length} in ${stateDir} never were)`,
+          );
+        }
+      } else {
+        if (!ids.includes(committed.id)) {
+          const there = mirror ? await mirror.list() : ids;
+          throw new Error(
+            `checkpoint ${committed.id}, the last one committed with ${committed.what}, is not in ${mirror ? mirror.url : stateDir} (there: ${there.join(', ') || 'none'}); give the state folder or store of that group's runs, or use another group`,
+          );
+        }
+        const loaded = await store.loadId(committed.id);
+        if (loaded.snapshot.job !== graph.name) {
+          throw new Error(
+            `${stateDir} holds state of job "${loaded.snapshot.job}", not "${graph.name}"; use another state folder or group`,
+          );
+        }
+        restore = loaded.snapshot;
+        // Only the newest checkpoint may carry on its chain; after an older one the next is full.
+        restoredCheckpoint = committed.id === Math.max(...ids);
+        options.log(
+          `restoring checkpoint ${committed.id} of ${graph.name} from ${stateDir} (the last one committed with ${committed.what})`,
+        );
+      }
     } else {
       const loaded = options.ignoreState ? undefined : await store.load();
       const decision = decideRecovery(
@@ -164,12 +225,12 @@ export async function openJobState(options: JobStateOptions): Promise<JobState> 
       // After restoring the newest checkpoint as it was, the next one only adds what changed.
       continueChain: restoredCheckpoint,
       ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
-      onCheckpoint: async (record) => {
+      // Awaited, the copy holds back the next checkpoint, not processing: a chain is copied whole
+      // before retention can drop a member of it. Offsets are committed only for a copied one.
+      ...(mirror ? { beforeCommit: (id: number) => copyCheckpoint(mirror, store, id, options) } : {}),
+      onCheckpoint: (record) => {
         options.metrics?.checkpointSucceeded(record);
         options.onCheckpoint?.(record);
-        // Awaited here, the copy holds back the next checkpoint, not processing: a chain is
-        // copied whole before retention can drop a member of it.
-        if (mirror) await copyCheckpoint(mirror, store, record.id, options);
       },
       onFailure: () => options.metrics?.checkpointFailed(),
     });
@@ -220,20 +281,25 @@ export async function openJobState(options: JobStateOptions): Promise<JobState> 
   }
 }
 
-/** Copies checkpoint `id` and applies the store's retention remotely; a failure is logged, not fatal. */
+/**
+ * Copies checkpoint `id` and applies the store's retention remotely; false when the copy failed,
+ * which is logged, not fatal (its offsets then wait for the next checkpoint's copy).
+ */
 async function copyCheckpoint(
   mirror: S3CheckpointMirror,
   store: LevelCheckpointStore,
   id: number,
   options: JobStateOptions,
-): Promise<void> {
+): Promise<boolean> {
   try {
     await mirror.upload(store, id);
     await mirror.retain((await store.list()).map((c) => c.id));
     options.metrics?.checkpointCopied(true);
+    return true;
   } catch (error) {
     options.metrics?.checkpointCopied(false);
-    options.log(`checkpoint ${id} stays local only: ${messageOf(error)}`);
+    options.log(`checkpoint ${id} stays local only, its positions uncommitted: ${messageOf(error)}`);
+    return false;
   }
 }
 

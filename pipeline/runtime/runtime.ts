@@ -292,11 +292,13 @@ export class JobRuntime {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Hands checkpointed positions to the sources that commit outward (Kafka offsets). */
-  async commitPositions(positions: JobSnapshot['positions']): Promise<void> {
+  /** Hands checkpoint `checkpointId`'s positions to the sources that commit outward (Kafka offsets). */
+  async commitPositions(positions: JobSnapshot['positions'], checkpointId: number): Promise<void> {
     for (const source of this.physical?.sources ?? []) {
       const saved = positions[source.id];
-      if (saved && source.reader.commit) await source.reader.commit(new Map(Object.entries(saved)));
+      if (saved && source.reader.commit) {
+        await source.reader.commit(new Map(Object.entries(saved)), checkpointId);
+      }
     }
   }
 
