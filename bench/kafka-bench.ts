@@ -8,8 +8,8 @@
  * - raw: one consumer in a fresh group reads the topic from its beginning, decodes every value with
  *   the `chat-messages` projection and maps it to a ChatLine, and does nothing else;
  * - job: the highlights job as a `KafkaJob` (replay mode, a fresh group, a temporary state folder,
- *   the default checkpoint interval, its `clips` table discarded) reads the topic and writes its
- *   outputs to topics of the same prefix.
+ *   the default checkpoint interval, what it stores in tables discarded) reads the topic and writes
+ *   its outputs to topics of the same prefix.
  *
  * Either way the rate is the topic's N records over the time from the first record read to the
  * Nth, both seen by the same 20 ms poll of a counter (the job's is `recordsRead()`; see `timeUntil`).
@@ -36,6 +36,8 @@ export const BENCH_PARTITIONS = 8;
 /** Generated channels: many keys, spread over every partition. */
 export const BENCH_CHANNELS = 500;
 export const BENCH_SEED = 1;
+/** The tables the highlights job stores into; the job phase discards what reaches them. */
+export const BENCH_TABLES: readonly string[] = ['clips', 'streamers'];
 /** How often the counters are looked at. */
 export const POLL_MS = 20;
 /** A measurement that reads nothing new for this long fails (a topic shorter than N, a broker gone). */
@@ -227,7 +229,7 @@ export async function measureJob(o: KafkaPhaseOptions): Promise<number> {
     clock: new SystemClock(),
     mode: 'replay',
     options: {},
-    stores: new Map([['clips', discardSink<unknown>('table clips')]]),
+    stores: new Map(BENCH_TABLES.map((t) => [t, discardSink<unknown>(`table ${t}`)])),
     log: (line) => {
       log.push(line);
       if (log.length > 50) log.shift();

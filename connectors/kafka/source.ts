@@ -54,26 +54,32 @@ class PartitionReader<W, T> implements SourceReader<T> {
   poll(maxRecords: number): Poll<T> | Promise<Poll<T>> {
     const fetched = this.o.feed.take(maxRecords);
     if (fetched.length === 0) return { kind: 'idle', ready: this.o.feed.ready() };
-    const values = fetched.map((r) => r.value);
+    const n = fetched.length;
+    const values = new Array<Buffer | null>(n);
+    for (let i = 0; i < n; i++) values[i] = fetched[i]!.value;
     const preparing = this.o.decoder.prepare(values);
     if (preparing !== undefined) return preparing.then(() => this.decode(fetched));
     return this.decode(fetched);
   }
 
-  private decode(fetched: KafkaRecord[]): Poll<T> | Promise<Poll<T>> {
+  private decode(fetched: readonly KafkaRecord[]): Poll<T> | Promise<Poll<T>> {
     const { decoder, map } = this.o;
-    const records: T[] = [];
+    // Sized up front; records that do not decode leave it shorter.
+    const records = new Array<T>(fetched.length);
+    let kept = 0;
     let failed: Array<{ record: KafkaRecord; error: string }> | undefined;
-    for (const r of fetched) {
+    for (let i = 0; i < fetched.length; i++) {
+      const r = fetched[i]!;
       try {
         const decoded = decoder.decode(r.value);
-        records.push(map ? map(decoded) : (decoded as unknown as T));
+        records[kept++] = map ? map(decoded) : (decoded as unknown as T);
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;
         failed ??= [];
         failed.push({ record: r, error: error.message });
       }
     }
+    records.length = kept;
     const poll: Poll<T> = {
       kind: 'records',
       partition: this.id,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mean, standardDeviation } from 'simple-statistics';
 import { OperatorHarness } from '../../pipeline/testing/harness.ts';
 import type { Bucket } from '../chat/bucket-counts.ts';
-import { type Activity, baseline } from './baseline.ts';
+import { type Activity, baseline, describe as stats } from './baseline.ts';
 import { BUCKET, bucketsOf, T0 } from './testing.ts';
 
 function run(buckets: readonly Bucket[]): Activity[] {
@@ -57,5 +58,23 @@ describe('baseline', () => {
     const out = run([...first, ...later]);
     assert.deepEqual(out[3]?.history, []);
     assert.deepEqual(out[4]?.history, [1]);
+  });
+});
+
+describe('baseline statistics', () => {
+  it('are bit for bit those of simple-statistics, whole counts or not', () => {
+    // A fixed linear congruential sequence: the same arrays every run.
+    let seed = 12_345;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    for (let i = 0; i < 2_000; i++) {
+      const n = 1 + Math.floor(next() * 60);
+      const whole = i % 2 === 0;
+      const values = Array.from({ length: n }, () => (whole ? Math.floor(next() * 40) : next() * 1e3 - 500));
+      assert.deepEqual(stats(values), { mean: mean(values), stddev: standardDeviation(values) }, `${values}`);
+    }
+    assert.equal(stats([]), undefined);
   });
 });

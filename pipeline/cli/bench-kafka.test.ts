@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KafkaPhaseResult } from '../../bench/kafka-bench.ts';
+import { BENCH_TABLES, type KafkaPhaseResult } from '../../bench/kafka-bench.ts';
 import { cli } from '../../test/cli.ts';
+import { planContext } from '../jobs/contexts.ts';
+import { loadJob } from '../jobs/registry.ts';
+import { ManualClock } from '../time/clock.ts';
 import { driverResult, formatKafkaBench, type KafkaBenchReport, parseDrivers } from './bench-kafka.ts';
 
 /** Nothing listens here: a test that got as far as connecting would fail, not hang. */
@@ -62,6 +65,20 @@ describe('scout bench kafka', () => {
     const bad = await cli('bench', 'kafka', '--kafka', 'localhost', '--registry', 'http://127.0.0.1:1');
     assert.equal(bad.code, 2);
     assert.match(bad.err, /^scout: --kafka takes host:port\[,host:port…\], got "localhost"\n$/);
+  });
+
+  it('binds every table the highlights job stores into (a missing one fails the job phase)', async () => {
+    const plan = planContext(new ManualClock(0));
+    const asked: string[] = [];
+    (await loadJob('highlights')).build({
+      ...plan,
+      store: (table) => {
+        asked.push(table);
+        return plan.store(table);
+      },
+    });
+    assert.ok(asked.length > 0);
+    assert.deepEqual([...new Set(asked)].sort(), [...BENCH_TABLES].sort());
   });
 
   it('takes the medians per driver and the ratio of job to raw', () => {

@@ -12,12 +12,15 @@ export type Stage =
   | { readonly kind: 'flatMap'; readonly id: string; readonly fn: (value: unknown) => Iterable<unknown> };
 
 type Step = (value: unknown, timestamp: number) => void;
+type Filter = (value: unknown) => boolean;
 
 export class ChainOperator extends Operator {
   private readonly out = new BatchBuilder();
   private readonly entry: Step;
-  /** Index of the stage being run, so an error names its step. */
+  /** The stage, when the chain has only one. */
   private readonly single: Stage | undefined;
+  /** Set when every stage is a filter (one or more): the predicates, run in one loop. */
+  private readonly filters: readonly Filter[] | undefined;
 
   constructor(
     readonly stages: readonly Stage[],
@@ -25,6 +28,7 @@ export class ChainOperator extends Operator {
   ) {
     super(stages.map((s) => s.id).join('+'), services);
     this.single = stages.length === 1 ? stages[0] : undefined;
+    this.filters = stages.every((s) => s.kind === 'filter') ? stages.map((s) => s.fn as Filter) : undefined;
     // Compose from the end: each stage calls the next one directly.
     let next: Step = (value, timestamp) => this.out.add(value, timestamp);
     for (let i = stages.length - 1; i >= 0; i--) next = compose(stages[i]!, next);
@@ -35,23 +39,13 @@ export class ChainOperator extends Operator {
     const { records, timestamps } = batch;
     const n = records.length;
     this.metrics.recordsIn += n;
+    // The most common shapes get a loop of their own, free of closure calls.
+    if (this.filters !== undefined) {
+      this.emit(this.filter(this.filters, records, timestamps));
+      return;
+    }
     const single = this.single;
     try {
-      // The most common shapes get a loop of their own, free of closure calls.
-      if (single?.kind === 'filter') {
-        const fn = single.fn;
-        const outR: unknown[] = [];
-        const outT: number[] = [];
-        for (let i = 0; i < n; i++) {
-          const r = records[i];
-          if (fn(r)) {
-            outR.push(r);
-            outT.push(timestamps[i]!);
-          }
-        }
-        this.emit({ records: outR, timestamps: outT });
-        return;
-      }
       if (single?.kind === 'map') {
         const fn = single.fn;
         const outR = new Array<unknown>(n);
@@ -63,10 +57,39 @@ export class ChainOperator extends Operator {
       for (let i = 0; i < n; i++) entry(records[i], timestamps[i]!);
     } catch (error) {
       this.out.take();
-      // Composed stages raise StepErrors naming themselves; only the one-stage loops above do not.
+      // Composed stages raise StepErrors naming themselves; only the one-stage loop above does not.
       throw error instanceof StepError ? error : new StepError(this.stages[0]!.id, error);
     }
     this.emit(this.out.take());
+  }
+
+  /** The records every filter keeps, the filters run in order on each record. */
+  private filter(
+    filters: readonly Filter[],
+    records: readonly unknown[],
+    timestamps: readonly number[],
+  ): Batch<unknown> {
+    const m = filters.length;
+    const n = records.length;
+    // Sized for all and cut to what was kept: grown a push at a time, they were copied to larger
+    // stores several times per batch.
+    const outR = new Array<unknown>(n);
+    const outT = new Array<number>(n);
+    let kept = 0;
+    let stage = 0;
+    try {
+      next: for (let i = 0; i < n; i++) {
+        const r = records[i];
+        for (stage = 0; stage < m; stage++) if (!filters[stage]!(r)) continue next;
+        outR[kept] = r;
+        outT[kept++] = timestamps[i]!;
+      }
+    } catch (error) {
+      throw new StepError(this.stages[stage]!.id, error);
+    }
+    outR.length = kept;
+    outT.length = kept;
+    return { records: outR, timestamps: outT };
   }
 }
 

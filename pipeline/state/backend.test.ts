@@ -229,6 +229,42 @@ describe('snapshots', () => {
     });
   });
 
+  it('reports a key written many times once, and again in every later snapshot it is written before', () => {
+    const { state } = backend();
+    const t = state.table<number>('s', 'v');
+    t.put('a', 1);
+    t.put('a', 2);
+    assert.deepEqual(state.snapshot({ incremental: true }).tables['s/v']!.entries, [['a', 2, 0]]);
+    t.put('a', 3);
+    t.put('a', 4);
+    assert.deepEqual(state.snapshot({ incremental: true }).tables['s/v']!.entries, [['a', 4, 0]]);
+    assert.deepEqual(state.snapshot({ incremental: true }).tables['s/v']!.entries, []);
+    const captured = state.capture({ incremental: true });
+    captured.release();
+    t.put('a', 5);
+    assert.deepEqual(state.snapshot({ incremental: true }).tables['s/v']!.entries, [['a', 5, 0]]);
+    state.restore({ incremental: false, tables: { 's/v': { entries: [['a', 6, 0]], deleted: [] } } });
+    t.put('a', 7);
+    assert.deepEqual(state.snapshot({ incremental: true }).tables['s/v']!.entries, [['a', 7, 0]]);
+  });
+
+  it('writes where a read found the key, also after the key was deleted or restored in between', () => {
+    const { state } = backend();
+    const t = state.table<number>('s', 'v');
+    t.put('a', 1);
+    assert.equal(t.get('a'), 1);
+    t.put('a', 2);
+    assert.equal(t.get('a'), 2);
+    t.delete('a');
+    t.put('a', 3);
+    assert.equal(t.get('a'), 3);
+    assert.equal(t.size, 1);
+    state.restore({ incremental: false, tables: { 's/v': { entries: [['a', 6, 0]], deleted: [] } } });
+    t.put('a', 7);
+    assert.equal(t.get('a'), 7);
+    assert.deepEqual(state.snapshot().tables['s/v']!.entries, [['a', 7, 0]]);
+  });
+
   it('counts from a full snapshot too: an incremental one after it holds only later changes', () => {
     const { state } = backend();
     const t = state.table<number>('s', 'v');

@@ -76,6 +76,8 @@ export interface StateTime {
 interface Cell<V> {
   value: V;
   written: number;
+  /** The table's `epoch` when the key was last added to `changed`: equal means it is there now. */
+  marked: number;
 }
 
 /** Separates a table's name parts; step ids cannot hold it. */
@@ -96,7 +98,19 @@ const ABSENT = Symbol('absent');
 class MemoryTable<V> implements StateTable<V> {
   readonly cells = new Map<KeyType, Cell<V>>();
   changed = new Set<KeyType>();
+  /**
+   * Moves on whenever `changed` starts afresh, which unmarks every cell at once: a put on a key
+   * already in `changed` then costs no set lookup (the keyed steps put on every element).
+   */
+  private epoch = 0;
+  /** Keys deleted since the last snapshot; never a key of `cells`. */
   readonly deleted = new Set<KeyType>();
+  /**
+   * The cell `get` found last, and its key: a keyed step reads a key's value, changes it and puts
+   * it back, and that put then needs no second lookup. Forgotten whenever a cell leaves `cells`.
+   */
+  private lastKey: KeyType | undefined;
+  private lastCell: Cell<V> | undefined;
   private capturing: Capture | undefined;
   /**
    * Keys written while the table's time was still −∞: event-time TTL before the first watermark.
@@ -153,6 +167,8 @@ class MemoryTable<V> implements StateTable<V> {
       this.delete(key);
       return undefined;
     }
+    this.lastKey = key;
+    this.lastCell = cell;
     return cell.value;
   }
 
@@ -162,26 +178,36 @@ class MemoryTable<V> implements StateTable<V> {
       if (!this.cells.has(key)) this.capturing.born.add(key);
     }
     const written = this.ttlMs === undefined ? 0 : this.now();
-    if (Number.isFinite(written)) this.unaged.delete(key);
-    else this.unaged.add(key);
-    const cell = this.cells.get(key);
+    if (!Number.isFinite(written)) this.unaged.add(key);
+    else if (this.unaged.size > 0) this.unaged.delete(key);
+    let cell = key === this.lastKey ? this.lastCell : this.cells.get(key);
     if (cell) {
       cell.value = value;
       cell.written = written;
     } else {
-      this.cells.set(key, { value, written });
+      cell = { value, written, marked: -1 };
+      this.cells.set(key, cell);
+      this.deleted.delete(key);
     }
-    this.changed.add(key);
-    this.deleted.delete(key);
+    if (cell.marked !== this.epoch) {
+      this.changed.add(key);
+      cell.marked = this.epoch;
+    }
   }
 
   delete(key: KeyType): void {
     if (this.capturing) this.preserve(key);
+    if (key === this.lastKey) this.forgetLast();
     this.unaged.delete(key);
     if (this.cells.delete(key)) {
       this.changed.delete(key);
       this.deleted.add(key);
     }
+  }
+
+  private forgetLast(): void {
+    this.lastKey = undefined;
+    this.lastCell = undefined;
   }
 
   *entries(): IterableIterator<[KeyType, V]> {
@@ -216,6 +242,7 @@ class MemoryTable<V> implements StateTable<V> {
     const keys = incremental ? members! : Array.from(cells.keys());
     const deleted = incremental ? [...this.deleted] : [];
     this.changed = new Set();
+    this.epoch++;
     this.deleted.clear();
     const capture: Capture = { members: members ?? undefined, born: new Set(), saved: new Map() };
     // A full capture covers every key present now; `members` stays undefined and `born` excludes
@@ -262,12 +289,14 @@ class MemoryTable<V> implements StateTable<V> {
     }
     const deleted = incremental ? [...this.deleted] : [];
     this.changed.clear();
+    this.epoch++;
     this.deleted.clear();
     return { entries, deleted };
   }
 
   restore(snapshot: TableSnapshot, incremental: boolean, adopt: boolean): void {
     this.materialize();
+    this.forgetLast();
     if (!incremental) {
       this.cells.clear();
       this.unaged.clear();
@@ -284,11 +313,13 @@ class MemoryTable<V> implements StateTable<V> {
         // not change when this table's values are updated in place.
         value: (adopt ? value : structuredClone(value)) as V,
         written: finite ? written : Number.NEGATIVE_INFINITY,
+        marked: -1,
       });
       if (finite) this.unaged.delete(key);
       else this.unaged.add(key);
     }
     this.changed.clear();
+    this.epoch++;
     this.deleted.clear();
   }
 }
