@@ -69,7 +69,13 @@ export async function caughtUp(env: KafkaTestEnv, group: string, topic: string):
  */
 export function highlightsInstance(
   env: KafkaTestEnv,
-  o: { prefix: string; databaseUrl: string; stateDir: string; extra?: readonly string[] },
+  o: {
+    prefix: string;
+    databaseUrl: string;
+    stateDir: string;
+    extra?: readonly string[];
+    env?: Readonly<Record<string, string | undefined>>;
+  },
 ): ScoutProcess {
   return new ScoutProcess(
     [
@@ -93,7 +99,7 @@ export function highlightsInstance(
       '6s',
       ...(o.extra ?? []),
     ],
-    { DATABASE_URL: o.databaseUrl },
+    { ...o.env, DATABASE_URL: o.databaseUrl },
   );
 }
 
@@ -121,7 +127,7 @@ export class ScoutProcess {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
-  constructor(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
+  constructor(args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}) {
     this.child = spawn(process.execPath, [`${root}bin/scout.mjs`, ...args], {
       cwd: root,
       env: { ...process.env, ...env },

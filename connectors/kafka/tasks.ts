@@ -80,6 +80,8 @@ interface Task {
   runtime?: JobRuntime;
   /** Resolves when the task has stopped and its store is closed. */
   stopped?: Promise<void>;
+  /** Settles once `launch` has started the task, or given up because it was released meanwhile. */
+  launched?: Promise<void>;
   released: boolean;
 }
 
@@ -185,7 +187,14 @@ export class KafkaJob {
     );
     // Feeds first, synchronously: the consumer may hand over records of a gained partition at once.
     for (const p of gained) this.tasks.set(p, this.newTask(p));
-    await Promise.all([this.release(lost), ...gained.map((p) => this.launch(this.tasks.get(p)!))]);
+    await Promise.all([
+      this.release(lost),
+      ...gained.map((p) => {
+        const task = this.tasks.get(p)!;
+        task.launched = this.launch(task);
+        return task.launched;
+      }),
+    ]);
   }
 
   private newTask(partition: number): Task {
@@ -232,6 +241,12 @@ export class KafkaJob {
     if (state === undefined) {
       await task.transaction?.close().catch(() => {});
       return; // released while waiting
+    }
+    if (task.released) {
+      // Stopped while its state was being opened (a restore from the bucket takes a while).
+      await state.close();
+      await task.transaction?.close().catch(() => {});
+      return;
     }
     if (this.o.exactlyOnce && task.transaction === undefined) {
       await state.close();
@@ -325,6 +340,8 @@ export class KafkaJob {
   private async stopTask(task: Task): Promise<void> {
     task.released = true;
     for (const w of this.lockWaits) w();
+    // A launch under way either starts the task first or gives up; then there is one thing to stop.
+    await task.launched?.catch(() => {});
     const { state, runtime } = task;
     if (state && runtime) {
       const saved = state.checkpointer.request();
