@@ -13,10 +13,8 @@
  * is asserted does not depend on where.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { produceChat } from '../connectors/kafka/produce.ts';
@@ -28,7 +26,7 @@ import {
   detectionKey,
   highlightsInstance,
   type KafkaTestEnv,
-  kafkaTestEnv,
+  kafkaRunSuite,
   readTopicAvro,
   type ScoutProcess,
   waitFor,
@@ -41,17 +39,11 @@ const KILLS = 4;
 const KILL_AFTER = { min: 0, max: 300 };
 
 describe('scout run highlights --kafka --exactly-once, killed and restarted', { timeout: 600_000 }, () => {
+  const suite = kafkaRunSuite('scout-eos');
+  const { databases, processes, work } = suite;
   let env: KafkaTestEnv;
-  const databases: TestDatabase[] = [];
-  const processes: ScoutProcess[] = [];
-  const work = mkdtempSync(join(tmpdir(), 'scout-eos-'));
-
-  before(async () => {
-    env = await kafkaTestEnv();
-  });
-  after(async () => {
-    for (const p of processes) p.kill('SIGKILL');
-    await Promise.all(databases.map((d) => d.drop()));
+  before(() => {
+    env = suite.env;
   });
 
   /**

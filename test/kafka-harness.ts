@@ -6,11 +6,15 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type KafkaDriver, loadDriver } from '../connectors/kafka/driver.ts';
 import { AvroSerde, connectRegistry } from '../schemas/serde.ts';
-import { avroConsumerCommand, kafkaBrokers, registryUrl } from './services.ts';
+import { avroConsumerCommand, kafkaBrokers, registryUrl, type TestDatabase } from './services.ts';
 
 const execFileAsync = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -34,6 +38,27 @@ export async function kafkaTestEnv(driverName = 'kafkajs'): Promise<KafkaTestEnv
     driver: await loadDriver(driverName),
     serde: new AvroSerde(await connectRegistry(registry)),
   };
+}
+
+/**
+ * What a test file of `scout run … --kafka` instances shares: its env (set in a `before` hook), a
+ * scratch folder, and the databases and processes it made, dropped and killed after its tests.
+ */
+export function kafkaRunSuite(name: string) {
+  const suite = {
+    env: undefined as unknown as KafkaTestEnv,
+    work: mkdtempSync(join(tmpdir(), `${name}-`)),
+    databases: [] as TestDatabase[],
+    processes: [] as ScoutProcess[],
+  };
+  before(async () => {
+    suite.env = await kafkaTestEnv();
+  });
+  after(async () => {
+    for (const p of suite.processes) p.kill('SIGKILL');
+    await Promise.all(suite.databases.map((d) => d.drop()));
+  });
+  return suite;
 }
 
 /** Polls `check` every 50 ms until it returns true; fails after `timeoutMs` naming `what`. */

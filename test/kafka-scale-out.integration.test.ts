@@ -15,10 +15,8 @@
  * being processed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { produceChat } from '../connectors/kafka/produce.ts';
 import { generateChat } from '../connectors/synthetic/generate.ts';
@@ -29,7 +27,7 @@ import {
   detectionKey,
   highlightsInstance,
   type KafkaTestEnv,
-  kafkaTestEnv,
+  kafkaRunSuite,
   readTopicAvro,
   type ScoutProcess,
   waitFor,
@@ -64,17 +62,11 @@ async function clipRowsIn(db: TestDatabase): Promise<ClipRow[]> {
 const clipsIn = (db: TestDatabase) => clipIdsIn(db.url);
 
 describe('scout run highlights --kafka', { timeout: 300_000 }, () => {
+  const suite = kafkaRunSuite('scout-kafka');
+  const { databases, processes, work } = suite;
   let env: KafkaTestEnv;
-  const databases: TestDatabase[] = [];
-  const processes: ScoutProcess[] = [];
-  const work = mkdtempSync(join(tmpdir(), 'scout-kafka-'));
-
-  before(async () => {
-    env = await kafkaTestEnv();
-  });
-  after(async () => {
-    for (const p of processes) p.kill('SIGKILL');
-    await Promise.all(databases.map((d) => d.drop()));
+  before(() => {
+    env = suite.env;
   });
 
   /** A `scout run highlights --kafka` instance of one test's group, topics and database. */
