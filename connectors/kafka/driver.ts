@@ -125,6 +125,10 @@ export interface KafkaDriver {
 }
 
 export const DRIVER_NAMES = ['kafkajs', 'rdkafka'] as const;
+
+/** Why --exactly-once and the rdkafka driver do not go together (see exactly-once.ts). */
+export const EXACTLY_ONCE_NEEDS_KAFKAJS =
+  '--exactly-once needs --kafka-driver kafkajs: node-rdkafka cannot keep the checkpoint id with offsets committed in a transaction';
 export type DriverName = (typeof DRIVER_NAMES)[number];
 
 /** Loads a driver by name; node-rdkafka is optional and its absence is a one-line error. */

@@ -23,10 +23,6 @@ import { sendInBatches } from './sink.ts';
 
 const METADATA_PREFIX = 'scout-checkpoint:';
 
-/** Why --exactly-once and the rdkafka driver do not go together. */
-export const EXACTLY_ONCE_NEEDS_KAFKAJS =
-  '--exactly-once needs --kafka-driver kafkajs: node-rdkafka cannot keep the checkpoint id with offsets committed in a transaction';
-
 /** The offset metadata that names checkpoint `id`. */
 export function checkpointMetadata(id: number): string {
   return `${METADATA_PREFIX}${id}`;
@@ -109,21 +105,18 @@ export class TaskTransaction {
    * then fails, and the partition's next owner restores the previous committed checkpoint.
    */
   async commit(offset: number, checkpointId: number): Promise<void> {
+    const held = this.deadLetters;
+    this.deadLetters = [];
+    for (const d of held) {
+      if (d.offset < offset) this.stage(d.topic, [d.record]);
+      else this.deadLetters.push(d);
+    }
     const staged = this.staged;
     this.staged = new Map();
-    const due = this.deadLetters.filter((d) => d.offset < offset);
-    this.deadLetters = this.deadLetters.filter((d) => d.offset >= offset);
     const { groupId, topic, partition } = this.o;
     await this.producer.transaction!(async (tx) => {
       const send = (t: string, records: readonly OutgoingRecord[]) => tx.send(t, records);
       for (const [t, records] of staged) await sendInBatches(send, t, records);
-      for (const t of new Set(due.map((d) => d.topic))) {
-        await sendInBatches(
-          send,
-          t,
-          due.filter((d) => d.topic === t).map((d) => d.record),
-        );
-      }
       await tx.sendOffsets(
         groupId,
         topic,

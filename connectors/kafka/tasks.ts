@@ -32,8 +32,14 @@ import type { DeadLetter } from '../../schemas/avro-types.ts';
 import type { AvroSerde, Decoder, Encoder } from '../../schemas/serde.ts';
 import { DEAD_LETTER_SCHEMA, loadSchema, topicSchema } from '../../schemas/topics.ts';
 import { DeadLetters, deadLetterTopic, sendDeadLetters } from './dead-letters.ts';
-import type { AdminDriver, ConsumerDriver, KafkaDriver, ProducerDriver } from './driver.ts';
-import { committedCheckpointOf, EXACTLY_ONCE_NEEDS_KAFKAJS, TaskTransaction } from './exactly-once.ts';
+import {
+  type AdminDriver,
+  type ConsumerDriver,
+  EXACTLY_ONCE_NEEDS_KAFKAJS,
+  type KafkaDriver,
+  type ProducerDriver,
+} from './driver.ts';
+import { committedCheckpointOf, TaskTransaction } from './exactly-once.ts';
 import { PartitionFeed } from './partition-feed.ts';
 import { kafkaSink } from './sink.ts';
 import { partitionSource } from './source.ts';

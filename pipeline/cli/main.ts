@@ -3,8 +3,7 @@
  * exits with 2, a failing job prints one line and exits with 1. SCOUT_DEBUG=1 adds stack traces.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { DRIVER_NAMES, type DriverName } from '../../connectors/kafka/driver.ts';
-import { EXACTLY_ONCE_NEEDS_KAFKAJS } from '../../connectors/kafka/exactly-once.ts';
+import { DRIVER_NAMES, type DriverName, EXACTLY_ONCE_NEEDS_KAFKAJS } from '../../connectors/kafka/driver.ts';
 import { GraphError } from '../builder.ts';
 import { parseCheckpointStoreUrl } from '../checkpoint/object-mirror.ts';
 import { listSavepoints, removeSavepoint } from '../checkpoint/savepoints.ts';
